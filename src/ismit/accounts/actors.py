@@ -1,0 +1,74 @@
+"""Who is acting: a user (or nobody) with their memberships. Input of lib.scoping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ismit.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from ismit.lib.scoping import ADMIN, CHANGE, VIEW
+
+ROLE_ACTIONS = {
+    Role.OWNER: frozenset({VIEW, CHANGE, ADMIN}),
+    Role.MEMBER: frozenset({VIEW, CHANGE}),
+    Role.READ_ONLY: frozenset({VIEW}),
+}
+
+
+@dataclass
+class Actor:
+    user: User | None
+    preferred_org_id: int | None = None
+    _roles: dict[int, str] | None = field(default=None, repr=False)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None and self.user.is_authenticated and self.user.is_active
+
+    @property
+    def roles(self) -> dict[int, str]:
+        """{organisation id: role}, read once per request."""
+        if self._roles is None:
+            if not self.is_authenticated:
+                self._roles = {}
+            else:
+                self._roles = dict(
+                    Membership.objects.filter(user=self.user).values_list("organisation_id", "role")
+                )
+        return self._roles
+
+    def organisation_ids(self, action: str) -> frozenset[int]:
+        return frozenset(org for org, role in self.roles.items() if action in ROLE_ACTIONS[Role(role)])
+
+    def can(self, action: str, organisation_id: int) -> bool:
+        return organisation_id in self.organisation_ids(action)
+
+    @cached_property
+    def organisations(self) -> list[Organisation]:
+        return list(Organisation.objects.filter(id__in=self.roles).order_by("legal_name"))
+
+    @cached_property
+    def is_operator(self) -> bool:
+        if not self.is_authenticated:
+            return False
+        if self.user.is_superuser:
+            return True
+        return any(org.kind == OrganisationKind.OPERATOR for org in self.organisations)
+
+    @cached_property
+    def organisation(self) -> Organisation | None:
+        """The organisation the user currently works for (chosen in the session, else the first)."""
+        orgs = self.organisations
+        for org in orgs:
+            if org.id == self.preferred_org_id:
+                return org
+        return orgs[0] if orgs else None
+
+
+ANONYMOUS = Actor(user=None)
+
+
+def actor_for(user: User | None, preferred_org_id: int | None = None) -> Actor:
+    if user is None or not user.is_authenticated:
+        return Actor(user=None)
+    return Actor(user=user, preferred_org_id=preferred_org_id)

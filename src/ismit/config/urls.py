@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from ismit.config.api import api
+
+
+def home(request):
+    return redirect("trades:list" if request.user.is_authenticated else "accounts:login")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("ismit.accounts.urls")),
+    path("refdata/", include("ismit.refdata.urls")),
+    path("trades/", include("ismit.trades.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

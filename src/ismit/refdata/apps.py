@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RefdataConfig(AppConfig):
+    name = "ismit.refdata"
+    label = "refdata"

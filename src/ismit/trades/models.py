@@ -1,0 +1,227 @@
+"""The trade transaction: the single data set that every document and message is a view of."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ismit.lib.scoping import ScopedQuerySet
+
+
+class Direction(models.TextChoices):
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+
+
+class PaymentTerms(models.TextChoices):
+    ADVANCE = "advance", _("Cash in advance")
+    LETTER_OF_CREDIT = "lc", _("Documentary letter of credit")
+    COLLECTION = "collection", _("Documentary collection")
+    OPEN_ACCOUNT = "open_account", _("Open account")
+
+
+class TradeStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Party(models.Model):
+    """A seller, buyer or consignee: often an organisation that is not on the platform."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="+",
+        help_text="The organisation whose address book holds this party.",
+    )
+    linked_organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The party's own organisation, where it is on the platform.",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = models.ForeignKey("refdata.Country", on_delete=models.PROTECT, related_name="+")
+    identifiers = models.JSONField(_("identifiers"), default=dict, blank=True)  # {"vat": "...", "eori": "..."}
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country_id})"
+
+
+class TradeQuerySet(ScopedQuerySet):
+    pass
+
+
+class TradeChildQuerySet(ScopedQuerySet):
+    """Rows that belong to a trade are owned by the trade's organisation."""
+
+    scope_field = "trade__organisation"
+
+
+class Trade(models.Model):
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="trades")
+    reference = models.CharField(_("reference"), max_length=40)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    status = models.CharField(_("status"), max_length=12, choices=TradeStatus.choices, default=TradeStatus.DRAFT)
+    seller = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+", verbose_name=_("seller"))
+    buyer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+", verbose_name=_("buyer"))
+    consignee = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("consignee")
+    )
+    invoice_number = models.CharField(_("invoice number"), max_length=40, blank=True)
+    invoice_date = models.DateField(_("invoice date"), null=True, blank=True)
+    currency = models.ForeignKey(
+        "refdata.Currency", on_delete=models.PROTECT, related_name="+", verbose_name=_("currency")
+    )
+    incoterm = models.ForeignKey(
+        "refdata.Incoterm", on_delete=models.PROTECT, related_name="+", verbose_name=_("Incoterms rule")
+    )
+    incoterm_place = models.ForeignKey(
+        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("Incoterms named place")
+    )
+    transport_mode = models.ForeignKey(
+        "refdata.TransportMode", on_delete=models.PROTECT, related_name="+", verbose_name=_("transport mode")
+    )
+    place_of_loading = models.ForeignKey(
+        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("place of loading")
+    )
+    place_of_discharge = models.ForeignKey(
+        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("place of discharge")
+    )
+    planned_departure = models.DateField(_("planned departure"), null=True, blank=True)
+    payment_terms = models.CharField(_("payment terms"), max_length=16, choices=PaymentTerms.choices)
+    payment_days = models.PositiveSmallIntegerField(_("payment due (days)"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TradeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="trade_reference_unique_per_org")
+        ]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+        verbose_name = _("trade transaction")
+        verbose_name_plural = _("trade transactions")
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def origin_country_id(self) -> str:
+        return self.place_of_loading.country
+
+    @property
+    def destination_country_id(self) -> str:
+        return self.place_of_discharge.country
+
+
+class GoodsItem(models.Model):
+    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="items")
+    line_no = models.PositiveIntegerField(_("line"))
+    description = models.CharField(_("description"), max_length=300)
+    hs_code = models.ForeignKey("refdata.HSCode", on_delete=models.PROTECT, related_name="+", verbose_name=_("HS code"))
+    origin_country = models.ForeignKey(
+        "refdata.Country", on_delete=models.PROTECT, related_name="+", verbose_name=_("country of origin")
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3)
+    unit = models.ForeignKey(
+        "refdata.UnitOfMeasure", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    packages_count = models.PositiveIntegerField(_("number of packages"))
+    package_type = models.ForeignKey(
+        "refdata.PackageType", on_delete=models.PROTECT, related_name="+", verbose_name=_("package type")
+    )
+    net_mass_kg = models.DecimalField(_("net mass (kg)"), max_digits=14, decimal_places=3)
+    gross_mass_kg = models.DecimalField(_("gross mass (kg)"), max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=4)
+
+    objects = TradeChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trade", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["trade", "line_no"], name="goods_line_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.line_no}. {self.description}"
+
+    @property
+    def line_amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class StepCategory(models.TextChoices):
+    COMMERCIAL = "commercial", _("Commercial")
+    LOGISTICS = "logistics", _("Logistics")
+    REGULATORY = "regulatory", _("Regulatory")
+    FINANCIAL = "financial", _("Financial")
+
+
+class StepStatus(models.TextChoices):
+    TODO = "todo", _("To do")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    BLOCKED = "blocked", _("Blocked")
+    NOT_NEEDED = "not_needed", _("Not needed")
+
+
+class ChecklistStep(models.Model):
+    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="steps")
+    code = models.CharField(max_length=40)
+    category = models.CharField(max_length=12, choices=StepCategory.choices)
+    position = models.PositiveSmallIntegerField()
+    responsible = models.CharField(max_length=8)  # "seller" or "buyer": from the Incoterms rule
+    status = models.CharField(max_length=12, choices=StepStatus.choices, default=StepStatus.TODO)
+    acting_organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TradeChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trade", "position"]
+        constraints = [models.UniqueConstraint(fields=["trade", "code"], name="step_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.trade_id}:{self.code}={self.status}"
+
+
+class ColumnMapping(models.Model):
+    """A trader's own spreadsheet layout, saved once and reused for bulk imports."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    mapping = models.JSONField(_("columns"), default=dict)  # {our field: their column header}
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="mapping_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
