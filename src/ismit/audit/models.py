@@ -19,6 +19,9 @@ class ChainHead(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_seq}"
+
 
 class AuditEvent(models.Model):
     """Who did what to which object of which organisation, and when. Rows are never updated."""

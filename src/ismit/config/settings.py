@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs' swagger-ui from its own static files: no CDN, works offline
     "ismit.audit",
     "ismit.refdata",
     "ismit.accounts",
@@ -136,7 +137,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ISMIT_BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ISMIT_BEHIND_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -154,11 +157,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": env_str("ISMIT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "ismit.lib.storage.StaticStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Serve static files straight from the package when `collectstatic` has not run (tests, development).
+WHITENOISE_USE_FINDERS = True
 
 # E-mail: console in the embedded mode.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -187,6 +192,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 BULK_IMPORT_MAX_BYTES = env_int("ISMIT_BULK_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 BULK_IMPORT_MAX_ROWS = env_int("ISMIT_BULK_IMPORT_MAX_ROWS", 5000)
 API_PAGE_SIZE = env_int("ISMIT_API_PAGE_SIZE", 50)
+BENCH_ENDPOINTS = env_bool("ISMIT_BENCH", False)
 
 LOGGING = {
     "version": 1,

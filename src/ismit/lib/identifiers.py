@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum import get_cc_module
+from stdnum.eu.vat import MEMBER_STATES as EU_VAT_COUNTRIES
 from stdnum.exceptions import ValidationError as StdnumError
 
 VAT = "vat"
@@ -69,7 +70,14 @@ def check_identifier(scheme: str, country: str, raw: str) -> CheckedIdentifier:
             % {"value": raw, "name": _module_label(module), "reason": exc.message},
             code="invalid",
         )
-    return CheckedIdentifier(value=str(compact), validator=module.__name__)
+    compact = str(compact)
+    if scheme == VAT and country.lower() in EU_VAT_COUNTRIES and not compact[:2].isalpha():
+        compact = _eu_prefix(country) + compact  # EU VAT numbers are written with their country prefix
+    return CheckedIdentifier(value=compact, validator=module.__name__)
+
+
+def _eu_prefix(country: str) -> str:
+    return "EL" if country.upper() == "GR" else country.upper()
 
 
 def _module_label(module) -> str:

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def strip_diacritics(text: str) -> str:
+    """ "Côte d'Ivoire" -> "Cote d'Ivoire"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def ascii_fold(text: str) -> str:
+    """Lower case, without diacritics, single-spaced: "Côte  d'Ivoire" -> "cote d'ivoire"."""
+    return " ".join(strip_diacritics(text).lower().split())
+
+
+def search_key(text: str) -> str:
+    """Folded words separated by single spaces: "Havre-Saint-Pierre" -> "havre saint pierre"."""
+    return " ".join(re.findall(r"[a-z0-9]+", ascii_fold(text)))
 
 
 class Country(models.Model):
@@ -71,7 +90,9 @@ class Location(models.Model):
     code = models.CharField(max_length=5, primary_key=True)
     country = models.CharField(max_length=2, db_index=True)
     name = models.CharField(max_length=128)
-    name_ascii = models.CharField(max_length=128, db_index=True)
+    name_ascii = models.CharField(max_length=128)
+    # search_key(name_ascii): the key of the indexed, case- and accent-insensitive name search.
+    search_name = models.CharField(max_length=128, db_index=True, editable=False, default="")
     subdivision = models.CharField(max_length=3, blank=True)
     functions = models.CharField(max_length=8, blank=True)  # e.g. "1-3-----": port, rail, road, airport…
     status = models.CharField(max_length=2, blank=True)

@@ -1,3 +1,337 @@
-from ninja import Router
+"""API of the trades app: the trade data set, its goods items and its checklist.
+
+Handlers parse the payload into the services' dataclasses, call one service, and answer with the
+object read back through trades.queries (a fixed number of queries, whatever the number of items).
+Decimals are JSON strings, dates ISO 8601. Objects the actor may not see answer 404; objects the
+actor may see but not change answer 403.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from ninja.pagination import paginate
+
+from ismit.accounts.api import actor_of, organisation_for_write
+from ismit.lib.api import PagePagination, errors_relocated
+from ismit.trades import checklist, queries, services
+from ismit.trades.models import Direction, TradeStatus
 
 router = Router(tags=["trades"])
+
+CODE = 20  # longest code accepted; the services check every code against its list
+
+
+# -- input ------------------------------------------------------------------------------------------
+
+
+class PartyIn(Schema):
+    name: str = Field(max_length=200)
+    country: str = Field(max_length=CODE, description="ISO 3166-1 alpha-2")
+    street: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    postcode: str = Field("", max_length=20)
+    email: str = Field("", max_length=254)
+    identifiers: dict[str, str] = Field({}, description='{"vat": "…", "eori": "…"}')
+
+
+class GoodsItemIn(Schema):
+    description: str = Field(max_length=300)
+    hs_code: str = Field(max_length=CODE, description="6-digit HS subheading")
+    origin_country: str = Field(max_length=CODE, description="ISO 3166-1 alpha-2")
+    quantity: Decimal = Field(max_digits=16, decimal_places=3)
+    unit: str = Field(max_length=CODE, description="UNECE Rec 20 unit code, e.g. KGM")
+    packages_count: int = Field(ge=0)
+    package_type: str = Field(max_length=CODE, description="UNECE Rec 21 package code, e.g. BG")
+    net_mass_kg: Decimal = Field(max_digits=14, decimal_places=3)
+    gross_mass_kg: Decimal = Field(max_digits=14, decimal_places=3)
+    unit_price: Decimal = Field(max_digits=16, decimal_places=4)
+
+
+class TradeIn(Schema):
+    """The whole data set of a trade, as an MSME enters it once."""
+
+    direction: str = Field(Direction.EXPORT, max_length=8, description="export or import")
+    reference: str = Field("", max_length=40, description="Empty: the next EXP-/IMP- number")
+    seller: PartyIn
+    buyer: PartyIn
+    consignee: PartyIn | None = None
+    invoice_number: str = Field("", max_length=40)
+    invoice_date: dt.date | None = None
+    currency: str = Field(max_length=CODE, description="ISO 4217")
+    incoterm: str = Field(max_length=CODE, description="Incoterms 2020 rule")
+    incoterm_place: str = Field(max_length=CODE, description="UN/LOCODE")
+    transport_mode: str = Field(max_length=CODE, description="UNECE Rec 19 code")
+    place_of_loading: str = Field(max_length=CODE, description="UN/LOCODE")
+    place_of_discharge: str = Field(max_length=CODE, description="UN/LOCODE")
+    planned_departure: dt.date | None = None
+    payment_terms: str = Field(max_length=16, description="advance, lc, collection or open_account")
+    payment_days: int = 0
+    items: list[GoodsItemIn] = Field(max_length=1000)
+
+
+class TradeCreateIn(TradeIn):
+    organisation: int | None = Field(
+        None, description="The organisation's id; else the X-ISMIT-Organisation header, else your first one"
+    )
+
+
+class DuplicateIn(Schema):
+    reference: str = Field("", max_length=40)
+
+
+class StepPatchIn(Schema):
+    status: str = Field(max_length=12, description="todo, in_progress, done or blocked")
+    note: str | None = Field(None, max_length=300, description="Omitted: the note is kept")
+
+
+class TradeFilters(FilterSchema):
+    status: Literal[tuple(TradeStatus.values)] | None = None  # type: ignore[valid-type]
+    direction: Literal[tuple(Direction.values)] | None = None  # type: ignore[valid-type]
+    q: Annotated[str | None, FilterLookup(["reference__icontains", "buyer__name__icontains"])] = Field(
+        None, description="Part of the reference or of the buyer's name"
+    )
+
+
+def _party(payload: PartyIn | None) -> services.PartyData | None:
+    return services.PartyData(**payload.model_dump()) if payload is not None else None
+
+
+def _item(payload: GoodsItemIn) -> services.GoodsItemData:
+    return services.GoodsItemData(**payload.model_dump())
+
+
+def _trade_data(payload: TradeIn) -> services.TradeData:
+    fields = payload.model_dump(exclude={"seller", "buyer", "consignee", "items", "organisation"})
+    return services.TradeData(
+        **fields,
+        seller=_party(payload.seller),
+        buyer=_party(payload.buyer),
+        consignee=_party(payload.consignee),
+        items=[_item(item) for item in payload.items],
+    )
+
+
+# -- output -----------------------------------------------------------------------------------------
+
+
+class PartyOut(Schema):
+    name: str
+    country: str = Field(alias="country_id")
+    street: str
+    city: str
+    postcode: str
+    email: str
+    identifiers: dict[str, str]
+
+
+class GoodsItemOut(Schema):
+    line_no: int
+    description: str
+    hs_code: str = Field(alias="hs_code_id")
+    origin_country: str = Field(alias="origin_country_id")
+    quantity: Decimal
+    unit: str = Field(alias="unit_id")
+    packages_count: int
+    package_type: str = Field(alias="package_type_id")
+    net_mass_kg: Decimal
+    gross_mass_kg: Decimal
+    unit_price: Decimal
+    line_amount: Decimal
+
+
+class StepOut(Schema):
+    code: str
+    label: str
+    category: str
+    position: int
+    responsible: str = Field(description="seller or buyer")
+    status: str
+    note: str
+    manual: bool = Field(description="True for the steps you mark yourself (PATCH)")
+    acting_organisation: int | None = Field(alias="acting_organisation_id")
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_label(obj) -> str:
+        return str(checklist.label_for(obj.code))
+
+    @staticmethod
+    def resolve_manual(obj) -> bool:
+        return obj.code in checklist.COMMERCIAL_CODES
+
+
+class TotalsOut(Schema):
+    amount: Decimal
+    net_mass_kg: Decimal
+    gross_mass_kg: Decimal
+    packages: int
+    lines: int
+
+
+class TradeOut(Schema):
+    id: int
+    organisation: int = Field(alias="organisation_id")
+    reference: str
+    direction: str
+    status: str
+    seller: PartyOut
+    buyer: PartyOut
+    consignee: PartyOut | None
+    invoice_number: str
+    invoice_date: dt.date | None
+    currency: str = Field(alias="currency_id")
+    incoterm: str = Field(alias="incoterm_id")
+    incoterm_place: str = Field(alias="incoterm_place_id")
+    transport_mode: str = Field(alias="transport_mode_id")
+    place_of_loading: str = Field(alias="place_of_loading_id")
+    place_of_discharge: str = Field(alias="place_of_discharge_id")
+    planned_departure: dt.date | None
+    payment_terms: str
+    payment_days: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    items: list[GoodsItemOut]
+    totals: TotalsOut
+    checklist: list[StepOut]
+
+    @staticmethod
+    def resolve_items(obj) -> list:
+        return list(obj.items.all())
+
+    @staticmethod
+    def resolve_totals(obj) -> dict:
+        return queries.totals(obj)
+
+    @staticmethod
+    def resolve_checklist(obj) -> list:
+        return list(obj.steps.all())
+
+
+class TradeListOut(Schema):
+    id: int
+    organisation: int = Field(alias="organisation_id")
+    reference: str
+    direction: str
+    status: str
+    seller_name: str
+    buyer_name: str
+    currency: str = Field(alias="currency_id")
+    incoterm: str = Field(alias="incoterm_id")
+    place_of_loading: str = Field(alias="place_of_loading_id")
+    place_of_discharge: str = Field(alias="place_of_discharge_id")
+    item_count: int
+    steps_done: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_seller_name(obj) -> str:
+        return obj.seller.name
+
+    @staticmethod
+    def resolve_buyer_name(obj) -> str:
+        return obj.buyer.name
+
+
+# -- trades -----------------------------------------------------------------------------------------
+
+
+@router.get("", response=list[TradeListOut])
+@paginate(PagePagination)
+def list_trades(request, filters: Query[TradeFilters]):
+    return filters.filter(queries.trades_visible_to(actor_of(request)))
+
+
+@router.post("", response={201: TradeOut})
+def create_trade(request, payload: TradeCreateIn):
+    actor = actor_of(request)
+    organisation = organisation_for_write(request, payload.organisation)
+    trade = services.create_trade(actor=actor, organisation=organisation, data=_trade_data(payload))
+    return queries.get_trade_for(actor, trade.pk)
+
+
+@router.get("/{int:trade_id}", response=TradeOut)
+def get_trade(request, trade_id: int):
+    return queries.get_trade_for(actor_of(request), trade_id)
+
+
+@router.put("/{int:trade_id}", response=TradeOut)
+def replace_trade(request, trade_id: int, payload: TradeIn):
+    actor = actor_of(request)
+    trade = queries.get_trade_for(actor, trade_id)
+    services.update_trade(actor=actor, trade=trade, data=_trade_data(payload))
+    return queries.get_trade_for(actor, trade_id)
+
+
+@router.delete("/{int:trade_id}", response={204: None})
+def delete_trade(request, trade_id: int):
+    actor = actor_of(request)
+    services.delete_trade(actor=actor, trade=queries.get_trade_for(actor, trade_id))
+
+
+@router.post("/{int:trade_id}/duplicate", response={201: TradeOut})
+def duplicate_trade(request, trade_id: int, payload: DuplicateIn | None = None):
+    actor = actor_of(request)
+    reference = payload.reference if payload else ""
+    new = services.duplicate_trade(
+        actor=actor, trade=queries.get_trade_for(actor, trade_id), reference=reference
+    )
+    return queries.get_trade_for(actor, new.pk)
+
+
+# -- goods items ------------------------------------------------------------------------------------
+
+
+@router.get("/{int:trade_id}/items", response=list[GoodsItemOut])
+def list_items(request, trade_id: int):
+    return list(queries.get_trade_for(actor_of(request), trade_id).items.all())
+
+
+@router.post("/{int:trade_id}/items", response={201: GoodsItemOut})
+def add_item(request, trade_id: int, payload: GoodsItemIn):
+    actor = actor_of(request)
+    trade = queries.get_trade_for(actor, trade_id)
+    with errors_relocated("item"):
+        goods = services.add_goods_item(actor=actor, trade=trade, item=_item(payload))
+    return queries.get_goods_item_for(actor, trade_id, goods.line_no)
+
+
+@router.get("/{int:trade_id}/items/{int:line_no}", response=GoodsItemOut)
+def get_item(request, trade_id: int, line_no: int):
+    return queries.get_goods_item_for(actor_of(request), trade_id, line_no)
+
+
+@router.put("/{int:trade_id}/items/{int:line_no}", response=GoodsItemOut)
+def replace_item(request, trade_id: int, line_no: int, payload: GoodsItemIn):
+    actor = actor_of(request)
+    goods = queries.get_goods_item_for(actor, trade_id, line_no)
+    with errors_relocated("item"):
+        services.update_goods_item(actor=actor, goods=goods, item=_item(payload))
+    return queries.get_goods_item_for(actor, trade_id, line_no)
+
+
+@router.delete("/{int:trade_id}/items/{int:line_no}", response={204: None})
+def delete_item(request, trade_id: int, line_no: int):
+    actor = actor_of(request)
+    services.delete_goods_item(actor=actor, goods=queries.get_goods_item_for(actor, trade_id, line_no))
+
+
+# -- checklist --------------------------------------------------------------------------------------
+
+
+@router.get("/{int:trade_id}/checklist", response=list[StepOut])
+def list_steps(request, trade_id: int):
+    return list(queries.get_trade_for(actor_of(request), trade_id).steps.all())
+
+
+@router.patch("/{int:trade_id}/checklist/{code}", response=StepOut)
+def mark_step(request, trade_id: int, code: str, payload: StepPatchIn):
+    """Mark one of your commercial steps (manual = true); the platform moves the others."""
+    actor = actor_of(request)
+    step = queries.get_step_for(actor, trade_id, code)
+    note = step.note if payload.note is None else payload.note
+    return services.mark_commercial_step(actor=actor, step=step, status=payload.status, note=note)

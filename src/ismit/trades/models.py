@@ -35,11 +35,17 @@ class Party(models.Model):
     """A seller, buyer or consignee: often an organisation that is not on the platform."""
 
     organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.CASCADE, related_name="+",
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="+",
         help_text="The organisation whose address book holds this party.",
     )
     linked_organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The party's own organisation, where it is on the platform.",
     )
     name = models.CharField(_("name"), max_length=200)
@@ -47,7 +53,9 @@ class Party(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     country = models.ForeignKey("refdata.Country", on_delete=models.PROTECT, related_name="+")
-    identifiers = models.JSONField(_("identifiers"), default=dict, blank=True)  # {"vat": "...", "eori": "..."}
+    identifiers = models.JSONField(
+        _("identifiers"), default=dict, blank=True
+    )  # {"vat": "...", "eori": "..."}
     email = models.EmailField(_("e-mail"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -74,7 +82,9 @@ class Trade(models.Model):
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="trades")
     reference = models.CharField(_("reference"), max_length=40)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
-    status = models.CharField(_("status"), max_length=12, choices=TradeStatus.choices, default=TradeStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TradeStatus.choices, default=TradeStatus.DRAFT
+    )
     seller = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+", verbose_name=_("seller"))
     buyer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+", verbose_name=_("buyer"))
     consignee = models.ForeignKey(
@@ -89,7 +99,10 @@ class Trade(models.Model):
         "refdata.Incoterm", on_delete=models.PROTECT, related_name="+", verbose_name=_("Incoterms rule")
     )
     incoterm_place = models.ForeignKey(
-        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("Incoterms named place")
+        "refdata.Location",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Incoterms named place"),
     )
     transport_mode = models.ForeignKey(
         "refdata.TransportMode", on_delete=models.PROTECT, related_name="+", verbose_name=_("transport mode")
@@ -114,7 +127,9 @@ class Trade(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "reference"], name="trade_reference_unique_per_org")
+            models.UniqueConstraint(
+                fields=["organisation", "reference"], name="trade_reference_unique_per_org"
+            )
         ]
         indexes = [models.Index(fields=["organisation", "-created_at"])]
         verbose_name = _("trade transaction")
@@ -136,7 +151,9 @@ class GoodsItem(models.Model):
     trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="items")
     line_no = models.PositiveIntegerField(_("line"))
     description = models.CharField(_("description"), max_length=300)
-    hs_code = models.ForeignKey("refdata.HSCode", on_delete=models.PROTECT, related_name="+", verbose_name=_("HS code"))
+    hs_code = models.ForeignKey(
+        "refdata.HSCode", on_delete=models.PROTECT, related_name="+", verbose_name=_("HS code")
+    )
     origin_country = models.ForeignKey(
         "refdata.Country", on_delete=models.PROTECT, related_name="+", verbose_name=_("country of origin")
     )
@@ -224,4 +241,3 @@ class ColumnMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
-

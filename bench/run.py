@@ -1,0 +1,267 @@
+"""`make bench`: API throughput on PostgreSQL, as ratios to a trivial endpoint of the same server.
+
+Starts a fresh PostgreSQL database, the production server (`ismit serve`) with the bench endpoint,
+and an asyncio HTTP/1.1 keep-alive load generator. Prints one `BENCH <name> <value>` line per figure.
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_SECONDS (default 8),
+BENCH_WORKERS (gunicorn workers, default 2), BENCH_THREADS (default 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+ISMIT = str(Path(sys.executable).parent / "ismit")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+CONCURRENCY = (1, 16)
+
+SETUP = """
+from ismit.accounts.models import User
+from ismit.accounts.services import create_organisation, create_api_token
+import json
+user = User.objects.create_user(email="bench@example.com", password="bench-password-123")
+org = create_organisation(by=user, legal_name="Bench Exports", kind="msme", country="CI", city="Abidjan")
+token, key = create_api_token(user=user, name="bench")
+print("SETUP" + json.dumps({"key": key, "org": org.id}))
+"""
+
+
+def item(n: int) -> dict:
+    return {
+        "description": f"Cashew kernels lot {n}",
+        "hs_code": "080132",
+        "origin_country": "CI",
+        "quantity": "1000",
+        "unit": "KGM",
+        "packages_count": 50,
+        "package_type": "BG",
+        "net_mass_kg": "1000",
+        "gross_mass_kg": "1030",
+        "unit_price": "6.20",
+    }
+
+
+def trade_payload(reference: str) -> dict:
+    return {
+        "direction": "export",
+        "reference": reference,
+        "seller": {"name": "Bench Exports", "country": "CI", "city": "Abidjan"},
+        "buyer": {"name": "Provence Fruits Secs SAS", "country": "FR", "city": "Marseille"},
+        "currency": "EUR",
+        "incoterm": "CIF",
+        "incoterm_place": "FRMRS",
+        "transport_mode": "1",
+        "place_of_loading": "CIABJ",
+        "place_of_discharge": "FRMRS",
+        "payment_terms": "lc",
+        "payment_days": 60,
+        "invoice_number": reference,
+        "items": [item(n) for n in range(10)],
+    }
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, port: int, headers: dict[str, str]):
+        self.port, self.headers = port, headers
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = [
+            f"{method} {path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Content-Length: {len(body)}",
+            "Content-Type: application/json",
+            *(f"{k}: {v}" for k, v in self.headers.items()),
+            "",
+            "",
+        ]
+        self.writer.write("\r\n".join(head).encode() + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            if name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status
+
+
+async def measure(port: int, headers: dict, concurrency: int, make_request, expect: int) -> float:
+    """Requests per second over SECONDS with `concurrency` connections; fails on a wrong status."""
+    clients = [Client(port, headers) for _ in range(concurrency)]
+    counter = {"n": 0}
+    deadline = time.perf_counter() + SECONDS
+
+    async def loop(index: int, client: Client):
+        seq = 0
+        while time.perf_counter() < deadline:
+            method, path, body = make_request(index, seq)
+            status = await client.request(method, path, body)
+            if status != expect:
+                raise SystemExit(f"{method} {path} answered {status}, expected {expect}")
+            seq += 1
+            counter["n"] += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(i, c) for i, c in enumerate(clients)))
+    elapsed = time.perf_counter() - start
+    for c in clients:
+        if c.writer:
+            c.writer.close()
+    return counter["n"] / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    db = f"ismit_bench_{int(time.time())}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    var = tempfile.mkdtemp(prefix="ismit-bench-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{db}",
+        "ISMIT_BENCH": "1",
+        "ISMIT_VAR_DIR": var,
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = None
+    try:
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([ISMIT, *args], env=env, check=True, capture_output=True, text=True)
+
+        run("migrate", "--noinput")
+        run("refdata", "load")
+        out = run("shell", "-c", SETUP).stdout
+        setup = json.loads(out.split("SETUP", 1)[1])
+        with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
+            conn.execute("CREATE TABLE ismit_bench_probe (id bigserial PRIMARY KEY, note text)")
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                ISMIT,
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                os.environ.get("BENCH_WORKERS", "2"),
+                "--threads",
+                os.environ.get("BENCH_THREADS", "8"),
+            ],
+            env={**env, "WEB_ACCESS_LOG": "0"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        headers = {"Authorization": f"Bearer {setup['key']}", "X-ISMIT-Organisation": str(setup["org"])}
+        asyncio.run(bench(port, headers))
+    finally:
+        if server:
+            server.terminate()
+            server.wait(10)
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+async def wait_ready(port: int, headers: dict) -> None:
+    for _ in range(200):
+        try:
+            if await Client(port, headers).request("GET", "/api/v1/openapi.json") == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+async def bench(port: int, headers: dict) -> None:
+    await wait_ready(port, headers)
+    client = Client(port, headers)
+    # One trade to read, created through the API like the others.
+    body = json.dumps(trade_payload("BENCH-READ")).encode()
+    assert await client.request("POST", "/api/v1/trades", body) == 201
+    trade_id = await find_trade_id(port, headers)
+
+    run_id = secrets.token_hex(3)
+    scenarios = {
+        "baseline": (lambda i, n: ("POST", "/api/v1/bench/baseline", b""), 200),
+        "create": (
+            lambda i, n: ("POST", "/api/v1/trades", json.dumps(trade_payload(f"B{run_id}-{i}-{n}")).encode()),
+            201,
+        ),
+        "read": (lambda i, n: ("GET", f"/api/v1/trades/{trade_id}", b""), 200),
+    }
+    # Warm-up: every code path once per worker.
+    for make, expect in scenarios.values():
+        await measure_once(port, headers, make, expect)
+    results: dict[str, float] = {}
+    for concurrency in CONCURRENCY:
+        for name, (make, expect) in scenarios.items():
+            rps = await measure(port, headers, concurrency, make, expect)
+            results[f"{name}_c{concurrency}"] = rps
+            print(f"BENCH api_{name}_rps_c{concurrency} {rps:.1f}", flush=True)
+    ratios = {}
+    for kind in ("create", "read"):
+        for concurrency in CONCURRENCY:
+            ratio = results[f"{kind}_c{concurrency}"] / results[f"baseline_c{concurrency}"]
+            ratios[(kind, concurrency)] = ratio
+            print(f"BENCH api_{kind}_ratio_c{concurrency} {ratio:.3f}")
+        print(f"BENCH api_{kind}_ratio {min(ratios[(kind, c)] for c in CONCURRENCY):.3f}")
+
+
+async def measure_once(port, headers, make, expect):
+    client = Client(port, headers)
+    for n in range(4):
+        method, path, body = make(999, n)
+        status = await client.request(method, path, body)
+        if status != expect:
+            raise SystemExit(f"warm-up {method} {path} answered {status}")
+
+
+async def find_trade_id(port: int, headers: dict) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [
+        "GET /api/v1/trades?q=BENCH-READ HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Connection: close",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        "",
+        "",
+    ]
+    writer.write("\r\n".join(head).encode())
+    raw = await reader.read()
+    writer.close()
+    payload = json.loads(raw.split(b"\r\n\r\n", 1)[1])
+    return payload["results"][0]["id"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The test cast, shared by every test: one person per role (see docs/architecture.md).
+
+exporter   msme owner (Abidjan cashew processor)      colleague  member of the same MSME
+viewer     read-only member of the same MSME          other      owner of another MSME (Nairobi)
+broker     customs broker                              forwarder  freight forwarder
+banker     bank officer                                operator   platform operator
+stranger   signed up, belongs to nothing
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parent.parent / "shared"
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the shipped reference data (the built-in UN/LOCODE set)."""
+    with django_db_blocker.unblock():
+        from ismit.refdata.services import load_all
+
+        load_all()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def shared_refdata() -> Path:
+    path = SHARED / "refdata"
+    if not path.exists():
+        pytest.fail(f"reference data not found at {path}: the tests need ../shared beside the checkout")
+    return path
+
+
+def _person(email: str, **extra):
+    from ismit.accounts.models import User
+
+    return User.objects.create_user(email=email, password=PASSWORD, **extra)
+
+
+def _org(owner, name: str, kind: str, country: str, city: str, verified: bool = True, **extra):
+    from ismit.accounts.models import Membership, Organisation, Role, VerificationStatus
+
+    org = Organisation.objects.create(
+        legal_name=name,
+        kind=kind,
+        country=country,
+        city=city,
+        verification_status=VerificationStatus.VERIFIED if verified else VerificationStatus.PENDING,
+        **extra,
+    )
+    Membership.objects.create(user=owner, organisation=org, role=Role.OWNER)
+    return org
+
+
+class Cast:
+    """Attributes: one user per role, and their organisations."""
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    from ismit.accounts.models import Membership, Role
+
+    c = Cast()
+    c.password = PASSWORD
+    c.exporter = _person("awa@cashew-ci.example", full_name="Awa Koné", language="fr")
+    c.msme = _org(c.exporter, "Anacarde Abidjan SARL", "msme", "CI", "Abidjan")
+    c.colleague = _person("yao@cashew-ci.example", full_name="Yao Kouassi")
+    Membership.objects.create(user=c.colleague, organisation=c.msme, role=Role.MEMBER)
+    c.viewer = _person("audit@cashew-ci.example")
+    Membership.objects.create(user=c.viewer, organisation=c.msme, role=Role.READ_ONLY)
+    c.other = _person("wanjiru@flowers-ke.example", full_name="Wanjiru Kamau")
+    c.other_msme = _org(c.other, "Rift Valley Roses Ltd", "msme", "KE", "Nairobi")
+    c.broker = _person("broker@transit-ci.example")
+    c.broker_org = _org(c.broker, "Transit Lagunaire", "provider", "CI", "Abidjan", provider_types=["broker"])
+    c.forwarder = _person("ops@forwarder.example")
+    c.forwarder_org = _org(
+        c.forwarder, "Sahel Freight", "provider", "SN", "Dakar", provider_types=["forwarder"]
+    )
+    c.banker = _person("credit@bank.example")
+    c.bank = _org(c.banker, "Banque Atlantique CI", "provider", "CI", "Abidjan", provider_types=["bank"])
+    c.operator = _person("operator@ismit.example")
+    c.operator_org = _org(c.operator, "ISMIT Côte d'Ivoire", "operator", "CI", "Abidjan")
+    c.stranger = _person("nobody@example.com")
+    return c
+
+
+def cashew_trade_data(**overrides):
+    """An export of cashew nuts from Abidjan to Marseille, as an MSME would enter it."""
+    from ismit.trades.services import GoodsItemData, PartyData, TradeData
+
+    data = TradeData(
+        direction="export",
+        seller=PartyData(name="Anacarde Abidjan SARL", country="CI", city="Abidjan", street="Zone 4"),
+        buyer=PartyData(
+            name="Provence Fruits Secs SAS",
+            country="FR",
+            city="Marseille",
+            street="12 quai de la Joliette",
+            identifiers={"vat": "FR40303265045"},
+        ),
+        invoice_number="INV-2026-041",
+        invoice_date=dt.date(2026, 11, 2),
+        currency="EUR",
+        incoterm="CIF",
+        incoterm_place="FRMRS",
+        transport_mode="1",
+        place_of_loading="CIABJ",
+        place_of_discharge="FRMRS",
+        planned_departure=dt.date(2026, 12, 1),
+        payment_terms="lc",
+        payment_days=60,
+        items=[
+            GoodsItemData(
+                description="Cashew kernels W320, shelled",
+                hs_code="080132",
+                origin_country="CI",
+                quantity=Decimal("15000"),
+                unit="KGM",
+                packages_count=750,
+                package_type="BG",
+                net_mass_kg=Decimal("15000"),
+                gross_mass_kg=Decimal("15450"),
+                unit_price=Decimal("6.20"),
+            ),
+            GoodsItemData(
+                description="Cashew nuts in shell",
+                hs_code="080131",
+                origin_country="CI",
+                quantity=Decimal("5000"),
+                unit="KGM",
+                packages_count=62,
+                package_type="BG",
+                net_mass_kg=Decimal("5000"),
+                gross_mass_kg=Decimal("5120"),
+                unit_price=Decimal("1.45"),
+            ),
+        ],
+    )
+    for name, value in overrides.items():
+        setattr(data, name, value)
+    return data
+
+
+@pytest.fixture
+def trade_data():
+    return cashew_trade_data()
+
+
+@pytest.fixture
+def exporter_actor(cast):
+    from ismit.accounts.actors import actor_for
+
+    return actor_for(cast.exporter)
+
+
+@pytest.fixture
+def cashew_trade(cast, exporter_actor):
+    from ismit.trades.services import create_trade
+
+    return create_trade(actor=exporter_actor, organisation=cast.msme, data=cashew_trade_data())
+
+
+@pytest.fixture
+def other_trade(cast):
+    from ismit.accounts.actors import actor_for
+    from ismit.trades.services import GoodsItemData, PartyData, create_trade
+
+    data = cashew_trade_data(
+        seller=PartyData(name="Rift Valley Roses Ltd", country="KE", city="Nairobi"),
+        buyer=PartyData(name="Bloemen BV", country="NL", city="Aalsmeer"),
+        incoterm="CPT",
+        incoterm_place="NLAMS",
+        transport_mode="4",
+        place_of_loading="KENBO",
+        place_of_discharge="NLAMS",
+        payment_terms="open_account",
+        invoice_number="RVR-77",
+        items=[
+            GoodsItemData(
+                description="Cut roses",
+                hs_code="060311",
+                origin_country="KE",
+                quantity=Decimal("2000"),
+                unit="KGM",
+                packages_count=100,
+                package_type="BX",
+                net_mass_kg=Decimal("2000"),
+                gross_mass_kg=Decimal("2300"),
+                unit_price=Decimal("3.10"),
+            )
+        ],
+    )
+    return create_trade(actor=actor_for(cast.other), organisation=cast.other_msme, data=data)

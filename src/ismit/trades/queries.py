@@ -1,0 +1,80 @@
+"""Reads of the trades app, shared by pages and the API."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from ismit.accounts.actors import Actor
+from ismit.lib.scoping import VIEW
+from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade
+
+DETAIL_RELATED = (
+    "organisation",
+    "seller__country",
+    "buyer__country",
+    "consignee__country",
+    "currency",
+    "incoterm",
+    "incoterm_place",
+    "transport_mode",
+    "place_of_loading",
+    "place_of_discharge",
+)
+
+
+def trades_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[Trade]:
+    """Trades for lists: header data, buyer and counts, no goods."""
+    return (
+        Trade.objects.visible_to(actor, action)
+        .select_related(
+            "organisation",
+            "buyer",
+            "seller",
+            "currency",
+            "incoterm",
+            "place_of_loading",
+            "place_of_discharge",
+        )
+        .annotate(
+            item_count=Count("items", distinct=True),
+            steps_done=Count("steps", filter=Q(steps__status="done"), distinct=True),
+        )
+    )
+
+
+def get_trade_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """One trade with everything its page or API answer shows, in a fixed number of queries."""
+    queryset = Trade.objects.select_related(*DETAIL_RELATED).prefetch_related(
+        Prefetch(
+            "items",
+            queryset=GoodsItem.objects.select_related("hs_code", "origin_country", "unit", "package_type"),
+        ),
+        Prefetch("steps", queryset=ChecklistStep.objects.select_related("acting_organisation")),
+    )
+    return queryset.get_for(actor, action, pk=pk)
+
+
+def get_goods_item_for(actor: Actor, trade_pk: int, line_no: int, action: str = VIEW) -> GoodsItem:
+    return GoodsItem.objects.select_related("trade").get_for(
+        actor, action, trade_id=trade_pk, line_no=line_no
+    )
+
+
+def get_step_for(actor: Actor, trade_pk: int, code: str, action: str = VIEW) -> ChecklistStep:
+    return ChecklistStep.objects.select_related("trade").get_for(actor, action, trade_id=trade_pk, code=code)
+
+
+def mappings_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[ColumnMapping]:
+    return ColumnMapping.objects.visible_to(actor, action).order_by("name")
+
+
+def totals(trade: Trade) -> dict:
+    """Derived totals of a trade whose items are loaded (never typed by anyone)."""
+    items = list(trade.items.all())
+    return {
+        "amount": sum((i.line_amount for i in items), start=0),
+        "net_mass_kg": sum((i.net_mass_kg for i in items), start=0),
+        "gross_mass_kg": sum((i.gross_mass_kg for i in items), start=0),
+        "packages": sum(i.packages_count for i in items),
+        "lines": len(items),
+    }

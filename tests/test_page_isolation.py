@@ -1,0 +1,131 @@
+"""Tenant isolation on the pages: a member of organisation A gets 404 on every page that names one of
+organisation B's objects, by GET and by POST, and B's data is unchanged afterwards.
+
+The URL patterns are enumerated from the resolver: a new page that takes an id fails the coverage test
+until its parameter is given a sample below.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ismit.accounts.actors import actor_for
+from ismit.accounts.models import ApiToken, Membership, Organisation, VerificationEvidence
+from ismit.accounts.services import create_api_token
+from ismit.audit.models import AuditEvent
+from ismit.trades import bulk
+from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade
+
+# Pages whose parameters are not organisation data.
+EXEMPT = {"accounts:password_reset_confirm", "refdata:suggest"}
+
+# For each page with parameters: how to fill them with one of B's objects.
+SAMPLES = {
+    "accounts:organisation": lambda b: {"pk": b.org.pk},
+    "accounts:organisation_edit": lambda b: {"pk": b.org.pk},
+    "accounts:evidence": lambda b: {"pk": b.org.pk},
+    "accounts:members": lambda b: {"pk": b.org.pk},
+    "accounts:organisation_audit": lambda b: {"pk": b.org.pk},
+    "accounts:evidence_download": lambda b: {"pk": b.evidence.pk},
+    "accounts:member_role": lambda b: {"pk": b.membership.pk},
+    "accounts:member_remove": lambda b: {"pk": b.membership.pk},
+    "accounts:verification_review": lambda b: {"pk": b.org.pk},
+    "accounts:verify": lambda b: {"pk": b.org.pk},
+    "accounts:reject": lambda b: {"pk": b.org.pk},
+    "accounts:token_revoke": lambda b: {"pk": b.token.pk},
+    "trades:detail": lambda b: {"pk": b.trade.pk},
+    "trades:edit": lambda b: {"pk": b.trade.pk},
+    "trades:duplicate": lambda b: {"pk": b.trade.pk},
+    "trades:delete": lambda b: {"pk": b.trade.pk},
+    "trades:step": lambda b: {"pk": b.trade.pk, "code": "contract"},
+    "trades:bulk_mapping_delete": lambda b: {"pk": b.mapping.pk},
+    "trades:bulk_mapping": lambda b: {"token": b.staged},
+}
+
+POST_BODY = {
+    "status": "done",
+    "note": "taken over",
+    "role": "read_only",
+    "reason": "taken over",
+    "legal_name": "Taken Over Ltd",
+    "description": "forged",
+    "reference": "TAKEN",
+}
+
+
+def _patterns(resolver: URLResolver | None = None, namespace: str = ""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            if ns in ("admin", "api"):
+                continue  # the admin is Django's own (staff only); the API has its own isolation test
+            yield from _patterns(entry, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern) and entry.name and entry.pattern.converters:
+            yield f"{namespace}{entry.name}"
+
+
+PAGES = sorted(set(_patterns()) - EXEMPT)
+
+
+def test_every_page_with_a_parameter_is_covered():
+    missing = [name for name in PAGES if name not in SAMPLES]
+    assert not missing, f"add these pages to SAMPLES in the page isolation test: {missing}"
+    assert len(PAGES) >= 15
+
+
+class SideB:
+    def __init__(self, cast, other_trade):
+        self.org = cast.other_msme
+        self.trade = other_trade
+        self.membership = Membership.objects.get(organisation=self.org, user=cast.other)
+        self.evidence = VerificationEvidence.objects.create(
+            organisation=self.org,
+            description="Registration extract",
+            file=SimpleUploadedFile("extract.pdf", b"%PDF-1.4 extract"),
+            uploaded_by=cast.other,
+        )
+        self.token, _key = create_api_token(user=cast.other, name="b")
+        self.mapping = ColumnMapping.objects.create(
+            organisation=self.org, name="B layout", mapping={"description": "Goods"}
+        )
+        csv = bulk.template_csv() + "\nB-1,export\n"
+        upload = SimpleUploadedFile("b.csv", csv.encode(), content_type="text/csv")
+        self.staged = bulk.stage_upload(actor=actor_for(cast.other), organisation=self.org, file=upload)
+
+    def snapshot(self) -> dict:
+        return {
+            "org": Organisation.objects.filter(pk=self.org.pk).values().get(),
+            "trades": list(Trade.objects.filter(organisation=self.org).values()),
+            "items": list(GoodsItem.objects.filter(trade__organisation=self.org).values()),
+            "steps": list(ChecklistStep.objects.filter(trade__organisation=self.org).values()),
+            "members": list(Membership.objects.filter(organisation=self.org).values()),
+            "evidence": list(VerificationEvidence.objects.filter(organisation=self.org).values()),
+            "token": ApiToken.objects.filter(pk=self.token.pk).values().get(),
+            "mappings": list(ColumnMapping.objects.filter(organisation=self.org).values()),
+            "audit": AuditEvent.objects.filter(organisation_id=self.org.pk).count(),
+        }
+
+
+@pytest.fixture
+def side_b(cast, other_trade, cashew_trade):
+    return SideB(cast, other_trade)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_a_member_of_another_organisation_gets_404_and_changes_nothing(client, cast, side_b, name):
+    from django.urls import reverse
+
+    url = reverse(name, kwargs=SAMPLES[name](side_b))
+    client.force_login(cast.exporter)
+    before = side_b.snapshot()
+    got = client.get(url)
+    assert got.status_code in (404, 405), f"GET {url} answered {got.status_code}"
+    posted = client.post(url, {**POST_BODY, "file": io.BytesIO(b"x")})
+    assert posted.status_code in (404, 405), f"POST {url} answered {posted.status_code}"
+    # 405 only means the page does not take that method; the other one must reach the lookup.
+    assert 404 in (got.status_code, posted.status_code)
+    assert side_b.snapshot() == before
