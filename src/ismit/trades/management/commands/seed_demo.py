@@ -6,8 +6,8 @@ Idempotent: running it again changes nothing that exists. Uses the same services
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -17,6 +17,7 @@ from ismit.accounts.models import Organisation, User
 from ismit.refdata.models import Incoterm
 from ismit.trades import services as trades
 from ismit.trades.models import Trade
+from ismit.trades.samples import cashew_export
 
 PASSWORD = "ismit-demo"
 DOMAIN = "demo.ismit.example"
@@ -101,12 +102,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not Incoterm.objects.filter(code="CIF").exists():
             raise CommandError("Reference data is missing: run `ismit refdata load` first.")
-        with transaction.atomic():
-            users = {row[0]: self._person(*row) for row in PEOPLE}
-            self._demo_trade(users["msme1"])
+        # The demo people do not need the verification e-mails of their own seeding.
+        backend, settings.EMAIL_BACKEND = (
+            settings.EMAIL_BACKEND,
+            "django.core.mail.backends.dummy.EmailBackend",
+        )
+        try:
+            with transaction.atomic():
+                users = {row[0]: self._person(*row) for row in PEOPLE}
+                self._demo_trade(users["msme1"])
+        finally:
+            settings.EMAIL_BACKEND = backend
         self.stdout.write(f"\nDemo logins (password: {PASSWORD})")
         for login, _name, _lang, org, kind, *_ in PEOPLE:
-            self.stdout.write(f"  {login}@{DOMAIN:<22} {kind:<9} {org}")
+            self.stdout.write(f"  {login + '@' + DOMAIN:<32} {kind:<9} {org}")
         self.stdout.write(f"  demo trade: {DEMO_REFERENCE} (msme1)\n")
 
     def _person(self, login, full_name, language, org_name, kind, types, country, city, identifiers) -> User:
@@ -147,57 +156,12 @@ class Command(BaseCommand):
         if Trade.objects.filter(organisation=org, reference=DEMO_REFERENCE).exists():
             return
         actor = actor_for(user)
-        data = trades.TradeData(
-            direction="export",
+        today = dt.date.today()
+        data = cashew_export(
+            seller_name=org.legal_name,
             reference=DEMO_REFERENCE,
-            seller=trades.PartyData(
-                name=org.legal_name, country="CI", city="Abidjan", street="Zone industrielle de Vridi"
-            ),
-            buyer=trades.PartyData(
-                name="Provence Fruits Secs SAS",
-                country="FR",
-                city="Marseille",
-                street="12 quai de la Joliette",
-                postcode="13002",
-                identifiers={"vat": "FR82542065479"},
-            ),
-            invoice_number="AA-2026-0117",
-            invoice_date=dt.date.today(),
-            currency="EUR",
-            incoterm="CIF",
-            incoterm_place="FRMRS",
-            transport_mode="1",
-            place_of_loading="CIABJ",
-            place_of_discharge="FRMRS",
-            planned_departure=dt.date.today() + dt.timedelta(days=21),
-            payment_terms="lc",
-            payment_days=60,
-            items=[
-                trades.GoodsItemData(
-                    description="Cashew kernels W320, vacuum packed",
-                    hs_code="080132",
-                    origin_country="CI",
-                    quantity=Decimal("15000"),
-                    unit="KGM",
-                    packages_count=750,
-                    package_type="BG",
-                    net_mass_kg=Decimal("15000"),
-                    gross_mass_kg=Decimal("15450"),
-                    unit_price=Decimal("6.20"),
-                ),
-                trades.GoodsItemData(
-                    description="Raw cashew nuts in shell",
-                    hs_code="080131",
-                    origin_country="CI",
-                    quantity=Decimal("5000"),
-                    unit="KGM",
-                    packages_count=62,
-                    package_type="BG",
-                    net_mass_kg=Decimal("5000"),
-                    gross_mass_kg=Decimal("5120"),
-                    unit_price=Decimal("1.45"),
-                ),
-            ],
+            invoice_date=today,
+            planned_departure=today + dt.timedelta(days=21),
         )
         trade = trades.create_trade(actor=actor, organisation=org, data=data)
         steps = {s.code: s for s in trade.steps.all()}
