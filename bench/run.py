@@ -9,6 +9,7 @@ BENCH_WORKERS (gunicorn workers, default 2), BENCH_THREADS (default 8).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -102,7 +103,7 @@ class Client:
                 length = int(value)
             if name.lower() == "connection" and value.strip().lower() == "close":
                 close = True
-        await self.reader.readexactly(length)
+        self.last_body = await self.reader.readexactly(length)
         if close:
             self.writer.close()
             self.writer = None
@@ -121,7 +122,9 @@ async def measure(port: int, headers: dict, concurrency: int, make_request, expe
             method, path, body = make_request(index, seq)
             status = await client.request(method, path, body)
             if status != expect:
-                raise SystemExit(f"{method} {path} answered {status}, expected {expect}")
+                raise SystemExit(
+                    f"{method} {path} answered {status}, expected {expect}: {client.last_body[:500]}"
+                )
             seq += 1
             counter["n"] += 1
 
@@ -211,10 +214,15 @@ async def bench(port: int, headers: dict) -> None:
     trade_id = await find_trade_id(port, headers)
 
     run_id = secrets.token_hex(3)
+    serial = itertools.count()  # every created trade gets its own reference
     scenarios = {
         "baseline": (lambda i, n: ("POST", "/api/v1/bench/baseline", b""), 200),
         "create": (
-            lambda i, n: ("POST", "/api/v1/trades", json.dumps(trade_payload(f"B{run_id}-{i}-{n}")).encode()),
+            lambda i, n: (
+                "POST",
+                "/api/v1/trades",
+                json.dumps(trade_payload(f"B{run_id}-{next(serial)}")).encode(),
+            ),
             201,
         ),
         "read": (lambda i, n: ("GET", f"/api/v1/trades/{trade_id}", b""), 200),

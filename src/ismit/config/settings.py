@@ -101,6 +101,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Server-side binding lets psycopg prepare the queries a process repeats, so PostgreSQL plans each once
+# per connection (the detail reads join a dozen tables). Turn off behind a transaction-pooling proxy.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

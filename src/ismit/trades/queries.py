@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from ismit.accounts.actors import Actor
 from ismit.lib.scoping import VIEW
@@ -22,6 +23,11 @@ DETAIL_RELATED = (
 )
 
 
+def _count(queryset: QuerySet) -> Subquery:
+    counted = queryset.order_by().values("trade").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def trades_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[Trade]:
     """Trades for lists: header data, buyer and counts, no goods."""
     return (
@@ -36,8 +42,9 @@ def trades_visible_to(actor: Actor, action: str = VIEW) -> QuerySet[Trade]:
             "place_of_discharge",
         )
         .annotate(
-            item_count=Count("items", distinct=True),
-            steps_done=Count("steps", filter=Q(steps__status="done"), distinct=True),
+            # Correlated counts: joining goods and steps together would multiply the rows of each trade.
+            item_count=_count(GoodsItem.objects.filter(trade=OuterRef("pk"))),
+            steps_done=_count(ChecklistStep.objects.filter(trade=OuterRef("pk"), status="done")),
         )
     )
 
