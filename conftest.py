@@ -28,6 +28,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _reference_data_present(request, django_db_blocker):
+    """A transactional test empties every table when it ends: load the code lists again for the next one."""
+    if (
+        not any(m.name == "django_db" for m in request.node.iter_markers())
+        and "db" not in request.fixturenames
+    ):
+        return
+    with django_db_blocker.unblock():
+        from ismit.refdata.models import Incoterm
+
+        if not Incoterm.objects.exists():
+            from ismit.refdata.services import load_all
+
+            load_all()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

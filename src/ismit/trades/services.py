@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -124,17 +124,33 @@ def _hs(code: str) -> str:
     return "".join(ch for ch in str(code or "") if ch.isdigit())
 
 
+# Digits and decimal places of each goods-item number, as stored.
+NUMBER_FIELDS = {"quantity": (16, 3), "net_mass_kg": (14, 3), "gross_mass_kg": (14, 3), "unit_price": (16, 4)}
+
+
+def _number(field: str, value) -> Decimal:
+    """A typed number as stored: decimal comma or point, spaces as thousands separators, rounded."""
+    text = str(value).replace(",", ".").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    places = NUMBER_FIELDS[field][1]
+    return Decimal(text).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def _decimal(value, path: str, errors: FieldErrors, *, positive: bool = True) -> Decimal | None:
     if value is None or value == "":
         errors.add(path, _("This field is required."))
         return None
+    field = path.rsplit(".", 1)[-1]
+    digits, places = NUMBER_FIELDS[field]
     try:
-        number = Decimal(str(value).replace(",", ".").replace(" ", ""))
+        number = _number(field, value)
     except (InvalidOperation, ValueError):
         errors.add(path, _("Enter a number."))
         return None
     if not number.is_finite():
         errors.add(path, _("Enter a number."))
+        return None
+    if abs(number) >= Decimal(10) ** (digits - places):
+        errors.add(path, _("This number is too large."))
         return None
     if positive and number <= 0:
         errors.add(path, _("Enter a number greater than zero."))
@@ -276,13 +292,13 @@ def _item_fields(item: GoodsItemData, codes: _Codes) -> dict:
         description=item.description.strip(),
         hs_code=codes.hs[_hs(item.hs_code)],
         origin_country=codes.countries[item.origin_country.upper()],
-        quantity=Decimal(str(item.quantity).replace(",", ".")),
+        quantity=_number("quantity", item.quantity),
         unit=codes.units[item.unit.upper()],
         packages_count=int(str(item.packages_count)),
         package_type=codes.packages[item.package_type.upper()],
-        net_mass_kg=Decimal(str(item.net_mass_kg).replace(",", ".")),
-        gross_mass_kg=Decimal(str(item.gross_mass_kg).replace(",", ".")),
-        unit_price=Decimal(str(item.unit_price).replace(",", ".")),
+        net_mass_kg=_number("net_mass_kg", item.net_mass_kg),
+        gross_mass_kg=_number("gross_mass_kg", item.gross_mass_kg),
+        unit_price=_number("unit_price", item.unit_price),
     )
 
 
@@ -350,7 +366,7 @@ def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -
                     GoodsItem(trade=trade, line_no=n, **_item_fields(item, codes))
                     for n, item in enumerate(data.items, start=1)
                 )
-                sync_checklist(trade=trade)
+                sync_checklist(trade=trade, new=True)
                 record_event(
                     actor=actor,
                     organisation_id=organisation.id,
@@ -594,9 +610,13 @@ def delete_trade(*, actor: Actor, trade: Trade) -> None:
 # -- checklist --------------------------------------------------------------------------------------
 
 
-def sync_checklist(*, trade: Trade) -> None:
-    """Derive the trade's steps from its data, keeping the status of steps that still apply."""
-    existing = {step.code: step for step in trade.steps.all()}
+def sync_checklist(*, trade: Trade, new: bool = False) -> list[ChecklistStep]:
+    """Derive the trade's steps from its data, keeping the status of steps that still apply.
+
+    Returns the steps in their order. `new` says the trade has no steps yet (no need to read them).
+    """
+    existing = {} if new else {step.code: step for step in trade.steps.all()}
+    kept = []
     now = timezone.now()
     wanted = []
     for position, definition in enumerate(checklist.STEPS, start=1):
@@ -619,6 +639,7 @@ def sync_checklist(*, trade: Trade) -> None:
                 )
             )
             continue
+        kept.append(step)
         changed = []
         if step.responsible != responsible:
             step.responsible = responsible
@@ -638,6 +659,7 @@ def sync_checklist(*, trade: Trade) -> None:
     ChecklistStep.objects.bulk_create(wanted)
     if existing:
         ChecklistStep.objects.filter(pk__in=[s.pk for s in existing.values()]).delete()
+    return sorted([*kept, *wanted], key=lambda step: step.position)
 
 
 @transaction.atomic
