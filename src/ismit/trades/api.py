@@ -2,6 +2,7 @@
 
 Handlers parse the payload into the services' dataclasses, call one service, and answer with the
 object read back through trades.queries (a fixed number of queries, whatever the number of items).
+A trade's answer is built field by field from the rows of queries.get_trade_record_for (see _trade_out).
 Decimals are JSON strings, dates ISO 8601. Objects the actor may not see answer 404; objects the
 actor may see but not change answer 403.
 """
@@ -237,6 +238,93 @@ class TradeListOut(Schema):
         return obj.buyer.name
 
 
+# -- answers ---------------------------------------------------------------------------------------
+# The trade's answer is built from the rows read by queries.get_trade_record_for, field by field, rather
+# than by the schemas' resolvers from model instances: the same document, for a fraction of the time.
+
+
+def _party_out(party) -> PartyOut | None:
+    if party is None:
+        return None
+    return PartyOut.model_construct(
+        name=party.name,
+        country=party.country_id,
+        street=party.street,
+        city=party.city,
+        postcode=party.postcode,
+        email=party.email,
+        identifiers=party.identifiers,
+    )
+
+
+def _item_out(item) -> GoodsItemOut:
+    return GoodsItemOut.model_construct(
+        line_no=item.line_no,
+        description=item.description,
+        hs_code=item.hs_code_id,
+        origin_country=item.origin_country_id,
+        quantity=item.quantity,
+        unit=item.unit_id,
+        packages_count=item.packages_count,
+        package_type=item.package_type_id,
+        net_mass_kg=item.net_mass_kg,
+        gross_mass_kg=item.gross_mass_kg,
+        unit_price=item.unit_price,
+        line_amount=item.line_amount,
+    )
+
+
+def _step_out(step) -> StepOut:
+    return StepOut.model_construct(
+        code=step.code,
+        label=StepOut.resolve_label(step),
+        category=step.category,
+        position=step.position,
+        responsible=step.responsible,
+        status=step.status,
+        note=step.note,
+        manual=StepOut.resolve_manual(step),
+        acting_organisation=step.acting_organisation_id,
+        started_at=step.started_at,
+        completed_at=step.completed_at,
+        updated_at=step.updated_at,
+    )
+
+
+def _trade_out(record: queries.TradeRecord) -> TradeOut:
+    trade = record.trade
+    return TradeOut.model_construct(
+        id=trade.id,
+        organisation=trade.organisation_id,
+        reference=trade.reference,
+        direction=trade.direction,
+        status=trade.status,
+        seller=_party_out(trade.seller),
+        buyer=_party_out(trade.buyer),
+        consignee=_party_out(trade.consignee),
+        invoice_number=trade.invoice_number,
+        invoice_date=trade.invoice_date,
+        currency=trade.currency_id,
+        incoterm=trade.incoterm_id,
+        incoterm_place=trade.incoterm_place_id,
+        transport_mode=trade.transport_mode_id,
+        place_of_loading=trade.place_of_loading_id,
+        place_of_discharge=trade.place_of_discharge_id,
+        planned_departure=trade.planned_departure,
+        payment_terms=trade.payment_terms,
+        payment_days=trade.payment_days,
+        created_at=trade.created_at,
+        updated_at=trade.updated_at,
+        items=[_item_out(item) for item in record.items],
+        totals=TotalsOut.model_construct(**queries.totals_of(record.items)),
+        checklist=[_step_out(step) for step in record.steps],
+    )
+
+
+def _trade_answer(actor, trade_id: int) -> TradeOut:
+    return _trade_out(queries.get_trade_record_for(actor, trade_id))
+
+
 # -- trades -----------------------------------------------------------------------------------------
 
 
@@ -251,12 +339,12 @@ def create_trade(request, payload: TradeCreateIn):
     actor = actor_of(request)
     organisation = organisation_for_write(request, payload.organisation)
     trade = services.create_trade(actor=actor, organisation=organisation, data=_trade_data(payload))
-    return queries.get_trade_for(actor, trade.pk)
+    return _trade_answer(actor, trade.pk)
 
 
 @router.get("/{int:trade_id}", response=TradeOut)
 def get_trade(request, trade_id: int):
-    return queries.get_trade_for(actor_of(request), trade_id)
+    return _trade_answer(actor_of(request), trade_id)
 
 
 @router.put("/{int:trade_id}", response=TradeOut)
@@ -264,7 +352,7 @@ def replace_trade(request, trade_id: int, payload: TradeIn):
     actor = actor_of(request)
     trade = queries.get_trade_for(actor, trade_id)
     services.update_trade(actor=actor, trade=trade, data=_trade_data(payload))
-    return queries.get_trade_for(actor, trade_id)
+    return _trade_answer(actor, trade_id)
 
 
 @router.delete("/{int:trade_id}", response={204: None})
@@ -280,7 +368,7 @@ def duplicate_trade(request, trade_id: int, payload: DuplicateIn | None = None):
     new = services.duplicate_trade(
         actor=actor, trade=queries.get_trade_for(actor, trade_id), reference=reference
     )
-    return queries.get_trade_for(actor, new.pk)
+    return _trade_answer(actor, new.pk)
 
 
 # -- goods items ------------------------------------------------------------------------------------
@@ -288,7 +376,7 @@ def duplicate_trade(request, trade_id: int, payload: DuplicateIn | None = None):
 
 @router.get("/{int:trade_id}/items", response=list[GoodsItemOut])
 def list_items(request, trade_id: int):
-    return list(queries.get_trade_for(actor_of(request), trade_id).items.all())
+    return queries.get_trade_record_for(actor_of(request), trade_id).items
 
 
 @router.post("/{int:trade_id}/items", response={201: GoodsItemOut})
@@ -325,7 +413,7 @@ def delete_item(request, trade_id: int, line_no: int):
 
 @router.get("/{int:trade_id}/checklist", response=list[StepOut])
 def list_steps(request, trade_id: int):
-    return list(queries.get_trade_for(actor_of(request), trade_id).steps.all())
+    return queries.get_trade_record_for(actor_of(request), trade_id).steps
 
 
 @router.patch("/{int:trade_id}/checklist/{code}", response=StepOut)
