@@ -33,7 +33,8 @@ def record_event(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     user = getattr(actor, "user", actor)
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed (an error aborts the whole write anyway).
+    with transaction.atomic(savepoint=False):
         # The head row (made by a migration) is locked until commit: appends are serialised.
         head = ChainHead.objects.select_for_update().get(id=1)
         event = AuditEvent(

@@ -346,11 +346,6 @@ def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                if (
-                    reference
-                    and Trade.objects.filter(organisation=organisation, reference=reference).exists()
-                ):
-                    raise ValidationError({"reference": [_("Another trade already uses this reference.")]})
                 trade = Trade.objects.create(
                     organisation=organisation,
                     reference=reference or _next_reference(organisation, data.direction),

@@ -29,3 +29,28 @@ def test_a_number_too_large_to_store_is_a_field_error_not_a_crash(cast, exporter
     with pytest.raises(ValidationError) as caught:
         create_trade(actor=exporter_actor, organisation=cast.msme, data=data)
     assert "items[1].gross_mass_kg" in error_dict(caught.value)
+
+
+def test_a_reference_already_used_is_a_field_error_and_saves_nothing(cast, exporter_actor):
+    from ismit.trades.models import Party, Trade
+
+    create_trade(actor=exporter_actor, organisation=cast.msme, data=cashew_trade_data(reference="PO-4471"))
+    trades, parties = Trade.objects.count(), Party.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        create_trade(
+            actor=exporter_actor, organisation=cast.msme, data=cashew_trade_data(reference="PO-4471")
+        )
+    assert list(error_dict(caught.value)) == ["reference"]
+    assert (Trade.objects.count(), Party.objects.count()) == (trades, parties)
+
+
+def test_another_organisation_may_use_the_same_reference(cast):
+    from ismit.accounts.actors import actor_for
+
+    create_trade(
+        actor=actor_for(cast.exporter), organisation=cast.msme, data=cashew_trade_data(reference="X-1")
+    )
+    other = create_trade(
+        actor=actor_for(cast.other), organisation=cast.other_msme, data=cashew_trade_data(reference="X-1")
+    )
+    assert other.reference == "X-1"
