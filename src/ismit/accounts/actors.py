@@ -40,12 +40,30 @@ class Actor:
     def organisation_ids(self, action: str) -> frozenset[int]:
         return frozenset(org for org, role in self.roles.items() if action in ROLE_ACTIONS[Role(role)])
 
+    def organisation_scope(self, action: str):
+        """The ids of organisation_ids(action) if the memberships are read already, else a subquery
+        that the database answers within the query it scopes (a read then needs no query of its own)."""
+        if self._roles is not None or not self.is_authenticated:
+            return sorted(self.organisation_ids(action))
+        roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+        return Membership.objects.filter(user=self.user, role__in=roles).values("organisation_id")
+
     def can(self, action: str, organisation_id: int) -> bool:
         return organisation_id in self.organisation_ids(action)
 
     @cached_property
     def organisations(self) -> list[Organisation]:
-        return list(Organisation.objects.filter(id__in=self.roles).order_by("legal_name"))
+        """The user's organisations by name; reads the memberships with them if not read yet."""
+        if not self.is_authenticated:
+            return []
+        memberships = list(
+            Membership.objects.filter(user=self.user)
+            .select_related("organisation")
+            .order_by("organisation__legal_name", "organisation_id")
+        )
+        if self._roles is None:
+            self._roles = {m.organisation_id: m.role for m in memberships}
+        return [m.organisation for m in memberships]
 
     @cached_property
     def is_operator(self) -> bool:

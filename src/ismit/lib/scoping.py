@@ -27,6 +27,10 @@ class ActorLike(Protocol):
 
     def organisation_ids(self, action: str) -> frozenset[int]: ...
 
+    def organisation_scope(self, action: str) -> Any:
+        """organisation_ids, or a subquery that yields them (one round trip less for a single read)."""
+        ...
+
 
 class ScopedQuerySet(models.QuerySet):
     #: path from the model to the id of the organisation that owns a row
@@ -42,7 +46,7 @@ class ScopedQuerySet(models.QuerySet):
         if actor is None or not actor.is_authenticated:
             return self.none()
         field = "id" if self.scope_field == "id" else f"{self.scope_field}_id"
-        q = Q(**{f"{field}__in": sorted(actor.organisation_ids(action))})
+        q = Q(**{f"{field}__in": actor.organisation_scope(action)})
         extra = self.grant_q(actor, action)
         if extra is not None:
             q |= extra

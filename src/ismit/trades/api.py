@@ -338,8 +338,8 @@ def list_trades(request, filters: Query[TradeFilters]):
 def create_trade(request, payload: TradeCreateIn):
     actor = actor_of(request)
     organisation = organisation_for_write(request, payload.organisation)
-    trade = services.create_trade(actor=actor, organisation=organisation, data=_trade_data(payload))
-    return _trade_answer(actor, trade.pk)
+    record = services.create_trade_record(actor=actor, organisation=organisation, data=_trade_data(payload))
+    return _trade_out(record)
 
 
 @router.get("/{int:trade_id}", response=TradeOut)

@@ -52,7 +52,7 @@ class Party(models.Model):
     street = models.CharField(_("street address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
-    country = models.ForeignKey("refdata.Country", on_delete=models.PROTECT, related_name="+")
+    country = models.ForeignKey("refdata.Country", on_delete=models.PROTECT, db_index=False, related_name="+")
     identifiers = models.JSONField(
         _("identifiers"), default=dict, blank=True
     )  # {"vat": "...", "eori": "..."}
@@ -79,7 +79,12 @@ class TradeChildQuerySet(ScopedQuerySet):
 
 
 class Trade(models.Model):
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="trades")
+    # Foreign keys to code lists carry no index of their own: an index there costs every write and
+    # serves no read (code-list rows are not deleted while trades use them). The organisation's is the
+    # leading column of the trade's unique constraint and list index.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, db_index=False, related_name="trades"
+    )
     reference = models.CharField(_("reference"), max_length=40)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     status = models.CharField(
@@ -93,25 +98,46 @@ class Trade(models.Model):
     invoice_number = models.CharField(_("invoice number"), max_length=40, blank=True)
     invoice_date = models.DateField(_("invoice date"), null=True, blank=True)
     currency = models.ForeignKey(
-        "refdata.Currency", on_delete=models.PROTECT, related_name="+", verbose_name=_("currency")
+        "refdata.Currency",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("currency"),
     )
     incoterm = models.ForeignKey(
-        "refdata.Incoterm", on_delete=models.PROTECT, related_name="+", verbose_name=_("Incoterms rule")
+        "refdata.Incoterm",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("Incoterms rule"),
     )
     incoterm_place = models.ForeignKey(
         "refdata.Location",
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("Incoterms named place"),
     )
     transport_mode = models.ForeignKey(
-        "refdata.TransportMode", on_delete=models.PROTECT, related_name="+", verbose_name=_("transport mode")
+        "refdata.TransportMode",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("transport mode"),
     )
     place_of_loading = models.ForeignKey(
-        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("place of loading")
+        "refdata.Location",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("place of loading"),
     )
     place_of_discharge = models.ForeignKey(
-        "refdata.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("place of discharge")
+        "refdata.Location",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("place of discharge"),
     )
     planned_departure = models.DateField(_("planned departure"), null=True, blank=True)
     payment_terms = models.CharField(_("payment terms"), max_length=16, choices=PaymentTerms.choices)
@@ -131,7 +157,13 @@ class Trade(models.Model):
                 fields=["organisation", "reference"], name="trade_reference_unique_per_org"
             )
         ]
-        indexes = [models.Index(fields=["organisation", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"]),
+            # A UN/LOCODE release removes entries: the loader asks, for each, whether a trade uses it.
+            models.Index(fields=["incoterm_place"], name="trade_incoterm_place"),
+            models.Index(fields=["place_of_loading"], name="trade_place_of_loading"),
+            models.Index(fields=["place_of_discharge"], name="trade_place_of_discharge"),
+        ]
         verbose_name = _("trade transaction")
         verbose_name_plural = _("trade transactions")
 
@@ -148,22 +180,38 @@ class Trade(models.Model):
 
 
 class GoodsItem(models.Model):
-    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="items")
+    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, db_index=False, related_name="items")
     line_no = models.PositiveIntegerField(_("line"))
     description = models.CharField(_("description"), max_length=300)
     hs_code = models.ForeignKey(
-        "refdata.HSCode", on_delete=models.PROTECT, related_name="+", verbose_name=_("HS code")
+        "refdata.HSCode",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("HS code"),
     )
     origin_country = models.ForeignKey(
-        "refdata.Country", on_delete=models.PROTECT, related_name="+", verbose_name=_("country of origin")
+        "refdata.Country",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("country of origin"),
     )
     quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3)
     unit = models.ForeignKey(
-        "refdata.UnitOfMeasure", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+        "refdata.UnitOfMeasure",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("unit"),
     )
     packages_count = models.PositiveIntegerField(_("number of packages"))
     package_type = models.ForeignKey(
-        "refdata.PackageType", on_delete=models.PROTECT, related_name="+", verbose_name=_("package type")
+        "refdata.PackageType",
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("package type"),
     )
     net_mass_kg = models.DecimalField(_("net mass (kg)"), max_digits=14, decimal_places=3)
     gross_mass_kg = models.DecimalField(_("gross mass (kg)"), max_digits=14, decimal_places=3)
@@ -174,6 +222,8 @@ class GoodsItem(models.Model):
     class Meta:
         ordering = ["trade", "line_no"]
         constraints = [models.UniqueConstraint(fields=["trade", "line_no"], name="goods_line_unique")]
+        # Which trades carry a commodity: statistics, and the check before an HS revision removes a code.
+        indexes = [models.Index(fields=["hs_code"], name="goods_hs_code")]
 
     def __str__(self) -> str:
         return f"{self.line_no}. {self.description}"
@@ -199,7 +249,7 @@ class StepStatus(models.TextChoices):
 
 
 class ChecklistStep(models.Model):
-    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="steps")
+    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, db_index=False, related_name="steps")
     code = models.CharField(max_length=40)
     category = models.CharField(max_length=12, choices=StepCategory.choices)
     position = models.PositiveSmallIntegerField()

@@ -17,6 +17,7 @@ from ismit.accounts.models import Organisation
 from ismit.audit.services import record_event
 from ismit.lib.errors import FieldErrors
 from ismit.lib.scoping import CHANGE
+from ismit.refdata import lookup
 from ismit.refdata.models import (
     Country,
     Currency,
@@ -38,6 +39,7 @@ from ismit.trades.models import (
     Trade,
     TradeStatus,
 )
+from ismit.trades.queries import TradeRecord
 
 SEA_ONLY_INCOTERMS = {"FAS", "FOB", "CFR", "CIF"}
 WATER_MODES = {"1", "8"}  # Rec 19: maritime, inland water
@@ -95,29 +97,32 @@ class TradeData:
 
 
 class _Codes:
-    """Resolves every code of a data set with one query per code list."""
+    """Resolves every code of a data set, all code lists in one query (refdata.lookup)."""
 
-    def __init__(self, data: TradeData, extra_items: list[GoodsItemData] = ()):
+    def __init__(self, data: TradeData | None, extra_items: list[GoodsItemData] = ()):
         items = [*data.items, *extra_items] if data else list(extra_items)
         parties = [p for p in (data.seller, data.buyer, data.consignee) if p] if data else []
-        countries = {p.country.upper() for p in parties} | {i.origin_country.upper() for i in items}
         places = {data.incoterm_place, data.place_of_loading, data.place_of_discharge} if data else set()
-        self.countries = Country.objects.in_bulk({c for c in countries if c})
-        self.hs = HSCode.objects.in_bulk({_hs(i.hs_code) for i in items if i.hs_code})
-        self.units = UnitOfMeasure.objects.in_bulk({i.unit.upper() for i in items if i.unit})
-        self.packages = PackageType.objects.in_bulk({i.package_type.upper() for i in items if i.package_type})
-        self.locations = Location.objects.in_bulk({p.upper().replace(" ", "") for p in places if p})
-        self.currency = (
-            Currency.objects.filter(pk=data.currency.upper()).first() if data and data.currency else None
+        found = lookup.resolve(
+            {
+                Country: {p.country.upper() for p in parties} | {i.origin_country.upper() for i in items},
+                HSCode: {_hs(i.hs_code) for i in items if i.hs_code},
+                UnitOfMeasure: {i.unit.upper() for i in items if i.unit},
+                PackageType: {i.package_type.upper() for i in items if i.package_type},
+                Location: {p.upper().replace(" ", "") for p in places if p},
+                Currency: {data.currency.upper()} if data and data.currency else set(),
+                Incoterm: {data.incoterm.upper()} if data and data.incoterm else set(),
+                TransportMode: {str(data.transport_mode)} if data and data.transport_mode else set(),
+            }
         )
-        self.incoterm = (
-            Incoterm.objects.filter(pk=data.incoterm.upper()).first() if data and data.incoterm else None
-        )
-        self.mode = (
-            TransportMode.objects.filter(pk=data.transport_mode).first()
-            if data and data.transport_mode
-            else None
-        )
+        self.countries = found[Country]
+        self.hs = found[HSCode]
+        self.units = found[UnitOfMeasure]
+        self.packages = found[PackageType]
+        self.locations = found[Location]
+        self.currency = next(iter(found[Currency].values()), None)
+        self.incoterm = next(iter(found[Incoterm].values()), None)
+        self.mode = next(iter(found[TransportMode].values()), None)
 
 
 def _hs(code: str) -> str:
@@ -340,6 +345,11 @@ def _require_change(actor: Actor, organisation_id: int) -> None:
 
 def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -> Trade:
     """Record a trade transaction once, with its goods and its checklist."""
+    return create_trade_record(actor=actor, organisation=organisation, data=data).trade
+
+
+def create_trade_record(*, actor: Actor, organisation: Organisation, data: TradeData) -> TradeRecord:
+    """create_trade, answering with the rows it wrote (for callers that show them, with no read-back)."""
     _require_change(actor, organisation.id)
     codes = validate_trade_data(data)
     reference = data.reference.strip()
@@ -357,11 +367,11 @@ def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -
                     created_by=actor.user,
                     **_header_fields(data, codes),
                 )
-                GoodsItem.objects.bulk_create(
+                items = GoodsItem.objects.bulk_create(
                     GoodsItem(trade=trade, line_no=n, **_item_fields(item, codes))
                     for n, item in enumerate(data.items, start=1)
                 )
-                sync_checklist(trade=trade, new=True)
+                steps = sync_checklist(trade=trade, new=True)
                 record_event(
                     actor=actor,
                     organisation_id=organisation.id,
@@ -369,7 +379,7 @@ def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -
                     obj=trade,
                     changes={"reference": trade.reference, "data": _audit_data(data)},
                 )
-                return trade
+                return TradeRecord(trade=trade, items=items, steps=steps)
         except IntegrityError:
             if reference:  # a concurrent request took the same reference
                 raise ValidationError({"reference": [_("Another trade already uses this reference.")]})

@@ -53,3 +53,20 @@ def test_the_trade_answer_is_what_the_schema_makes_of_the_trade(client, cast, ex
 def test_the_trade_record_of_a_trade_one_cannot_see_is_not_found(cast, other_trade, exporter_actor):
     with pytest.raises(Http404):
         queries.get_trade_record_for(exporter_actor, other_trade.id)
+
+
+@pytest.mark.parametrize("typed", ["1000", "1000.5", "999.125", "7"])
+def test_the_answer_to_a_create_is_what_a_later_read_answers(client, cast, typed):
+    """The create's answer is built from the rows it wrote, not read back: it must match a read."""
+    from ismit.trades.tests.test_api_trades import trade_payload
+
+    headers = bearer(cast.exporter)
+    payload = trade_payload(
+        consignee={"name": "Entrepôt Marseille", "country": "fr", "identifiers": {"eori": "FR123"}},
+        invoice_date="2026-01-02",
+    )
+    payload["items"][0].update(quantity=typed, net_mass_kg=typed, gross_mass_kg="2000", unit="kgm")
+    created = client.post("/api/v1/trades", payload, content_type="application/json", headers=headers)
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/trades/{created.json()['id']}", headers=headers)
+    assert created.json() == read.json()
