@@ -9,12 +9,15 @@ stranger   signed up, belongs to nothing
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parent.parent / "shared"
+# The official standards files the product reads from a configured folder (documents/standards.py).
+os.environ.setdefault("ISMIT_STANDARDS_DIR", str(SHARED / "refdata"))
 PASSWORD = "correct-horse-battery-9"
 
 
@@ -39,9 +42,17 @@ def _reference_data_present(request, django_db_blocker):
         from ismit.refdata.models import Incoterm
 
         if not Incoterm.objects.exists():
+            from ismit.audit.models import ChainHead
             from ismit.refdata.services import load_all
 
+            ChainHead.objects.get_or_create(id=1)  # made by a migration; the flush removed it too
             load_all()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path):
+    """Uploaded and issued files go through the default storage into a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

@@ -160,7 +160,10 @@ def main() -> None:
     try:
 
         def run(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([ISMIT, *args], env=env, check=True, capture_output=True, text=True)
+            done = subprocess.run([ISMIT, *args], env=env, capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"ismit {args[0]} failed:\n{done.stderr[-3000:]}")
+            return done
 
         run("migrate", "--noinput")
         run("refdata", "load")
@@ -186,6 +189,14 @@ def main() -> None:
         )
         headers = {"Authorization": f"Bearer {setup['key']}", "X-ISMIT-Organisation": str(setup["org"])}
         asyncio.run(bench(port, headers))
+        server.terminate()
+        server.wait(10)
+        server = None
+        # Documents and compliance, in one process on the same database (bench/documents.py).
+        script = (ROOT / "bench" / "documents.py").read_text()
+        for line in run("shell", "-c", script).stdout.splitlines():
+            if line.startswith("BENCH "):
+                print(line, flush=True)
     finally:
         if server:
             server.terminate()

@@ -11,17 +11,26 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ismit.accounts.actors import actor_for
 from ismit.accounts.models import ApiToken, Membership, Organisation, VerificationEvidence
 from ismit.accounts.services import create_api_token
 from ismit.audit.models import AuditEvent
+from ismit.customs.models import CustomsQuery, Declaration
+from ismit.customs.tests.support import seed_query
+from ismit.documents.models import IssuedDocument
+from ismit.documents.services import issue_documents
+from ismit.finance.models import FxReport, Payment, VatClaim
+from ismit.finance.services import PaymentData, record_payment
+from ismit.outbox.services import enqueue
 from ismit.trades import bulk
-from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade
+from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade, TradeGrant
+from ismit.trades.services import appoint
 
 # Pages whose parameters are not organisation data.
-EXEMPT = {"accounts:password_reset_confirm", "refdata:suggest"}
+EXEMPT = {"accounts:password_reset_confirm", "refdata:suggest", "customs:callback"}  # callback: a window id
 
 # For each page with parameters: how to fill them with one of B's objects.
 SAMPLES = {
@@ -44,6 +53,23 @@ SAMPLES = {
     "trades:step": lambda b: {"pk": b.trade.pk, "code": "contract"},
     "trades:bulk_mapping_delete": lambda b: {"pk": b.mapping.pk},
     "trades:bulk_mapping": lambda b: {"token": b.staged},
+    "compliance:requirements": lambda b: {"pk": b.trade.pk},
+    "documents:list": lambda b: {"pk": b.trade.pk},
+    "documents:download": lambda b: {"pk": b.trade.pk, "doc_id": b.document.pk},
+    "documents:signature": lambda b: {"pk": b.trade.pk, "doc_id": b.document.pk},
+    "trades:grant_create": lambda b: {"pk": b.trade.pk},
+    "trades:grant_brokers": lambda b: {"pk": b.trade.pk},
+    "trades:grant_revoke": lambda b: {"pk": b.trade.pk, "grant_id": b.grant.pk},
+    "customs:trade": lambda b: {"pk": b.trade.pk},
+    "customs:answer": lambda b: {"pk": b.trade.pk, "query_id": b.query.pk},
+    "customs:message": lambda b: {"pk": b.trade.pk, "message_id": b.message.pk},
+    "finance:trade": lambda b: {"pk": b.trade.pk},
+    "finance:payment_add": lambda b: {"pk": b.trade.pk},
+    "finance:payment_delete": lambda b: {"pk": b.trade.pk, "payment_id": b.payment.pk},
+    "finance:fx_submit": lambda b: {"pk": b.trade.pk},
+    "finance:vat_submit": lambda b: {"pk": b.trade.pk},
+    "outbox:detail": lambda b: {"pk": b.outbox_message.pk},
+    "outbox:replay": lambda b: {"pk": b.outbox_message.pk},
 }
 
 POST_BODY = {
@@ -95,6 +121,25 @@ class SideB:
         csv = bulk.template_csv() + "\nB-1,export\n"
         upload = SimpleUploadedFile("b.csv", csv.encode(), content_type="text/csv")
         self.staged = bulk.stage_upload(actor=actor_for(cast.other), organisation=self.org, file=upload)
+        self.document = issue_documents(
+            actor=actor_for(cast.other), trade=self.trade, kinds=["trade_dataset"]
+        )[0]
+        self.grant = appoint(
+            actor=actor_for(cast.other), trade=self.trade, organisation=cast.broker_org, scope="customs"
+        )
+        self.declaration, self.query, self.message = seed_query(actor_for(cast.other), self.trade)
+        self.payment = record_payment(
+            actor=actor_for(cast.other),
+            trade=self.trade,
+            data=PaymentData(amount="100.00", currency="EUR", received_on="2026-01-05", bank_reference="B-1"),
+        )
+        with transaction.atomic():
+            self.outbox_message = enqueue(
+                topic="customs.declaration",
+                payload=b"<B/>",
+                idempotency_key="b-1",
+                organisation_id=self.org.pk,
+            )
 
     def snapshot(self) -> dict:
         return {
@@ -107,6 +152,13 @@ class SideB:
             "token": ApiToken.objects.filter(pk=self.token.pk).values().get(),
             "mappings": list(ColumnMapping.objects.filter(organisation=self.org).values()),
             "audit": AuditEvent.objects.filter(organisation_id=self.org.pk).count(),
+            "documents": list(IssuedDocument.objects.filter(organisation=self.org).values()),
+            "payments": list(Payment.objects.filter(trade__organisation=self.org).values()),
+            "grants": list(TradeGrant.objects.filter(trade__organisation=self.org).values()),
+            "declarations": list(Declaration.objects.filter(organisation=self.org).values()),
+            "queries": list(CustomsQuery.objects.filter(declaration__organisation=self.org).values()),
+            "fx_reports": list(FxReport.objects.filter(trade__organisation=self.org).values()),
+            "vat_claims": list(VatClaim.objects.filter(trade__organisation=self.org).values()),
         }
 
 

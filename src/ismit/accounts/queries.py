@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ismit.accounts.actors import Actor
-from ismit.accounts.models import ApiToken, Membership, Organisation, VerificationStatus
+from ismit.accounts.models import ApiToken, Membership, Notification, Organisation, VerificationStatus
 from ismit.lib.scoping import VIEW
 
 
@@ -31,3 +31,19 @@ def verification_queue(actor: Actor) -> QuerySet[Organisation]:
 
 def tokens_of(user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
+
+
+def notifications_for(actor: Actor) -> QuerySet[Notification]:
+    """The notifications the actor's user may read: their own, and those for every member of one of
+    their organisations; newest first."""
+    if not actor.is_authenticated:
+        return Notification.objects.none()
+    return (
+        Notification.objects.visible_to(actor, VIEW)
+        .filter(Q(user=actor.user) | Q(user__isnull=True))
+        .order_by("-created_at", "-id")
+    )
+
+
+def unread_notification_count(actor: Actor) -> int:
+    return notifications_for(actor).filter(read_at__isnull=True).count()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
 import pycountry
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -20,6 +22,7 @@ from ismit.accounts.models import (
     ApiToken,
     IdentifierScheme,
     Membership,
+    Notification,
     Organisation,
     OrganisationIdentifier,
     OrganisationKind,
@@ -29,6 +32,7 @@ from ismit.accounts.models import (
     VerificationEvidence,
     VerificationStatus,
 )
+from ismit.accounts.signals import organisation_verified
 from ismit.audit.services import record_event
 from ismit.lib.errors import FieldErrors
 from ismit.lib.identifiers import check_identifier
@@ -391,7 +395,9 @@ def _decide(*, actor: Actor, organisation: Organisation, status: str, reason: st
 
 @transaction.atomic
 def verify_organisation(*, actor: Actor, organisation: Organisation, reason: str = "") -> Organisation:
-    return _decide(actor=actor, organisation=organisation, status=VerificationStatus.VERIFIED, reason=reason)
+    org = _decide(actor=actor, organisation=organisation, status=VerificationStatus.VERIFIED, reason=reason)
+    organisation_verified.send(sender=Organisation, organisation=org, actor=actor)
+    return org
 
 
 @transaction.atomic
@@ -473,3 +479,64 @@ def user_for_api_key(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# -- notifications ----------------------------------------------------------------------------------
+
+notifications_logger = logging.getLogger("ismit.notifications")
+
+
+def notify(
+    *, organisation_id: int, kind: str, title, body="", url: str = "", email: bool = True
+) -> list[Notification]:
+    """Tell every member of an organisation that something happened: in the platform, and by e-mail
+    (sent once the caller's transaction commits).
+
+    `title` and `body` may be lazy translations (gettext_lazy, format_lazy): each member gets them in
+    their own language. `url` is the path of the page to open (made absolute with SITE_URL in e-mails).
+    """
+    members = list(
+        User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+        .order_by("pk")
+        .distinct()
+    )
+    now = timezone.now()
+    rows = []
+    for member in members or [None]:
+        with translation.override(member.language if member else settings.LANGUAGE_CODE):
+            rows.append(
+                Notification(
+                    organisation_id=organisation_id,
+                    user=member,
+                    kind=kind[:60],
+                    title=str(title)[:200],
+                    body=str(body or ""),
+                    url=url[:300],
+                    created_at=now,
+                )
+            )
+    Notification.objects.bulk_create(rows)
+    if email:
+        mails = [(n.title, n.body, n.url, n.user.email) for n in rows if n.user is not None and n.user.email]
+        if mails:
+            transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
+    return rows
+
+
+def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:
+    for title, body, url, address in mails:
+        text = body
+        if url:
+            text = f"{body}\n\n{settings.SITE_URL}{url}" if body else f"{settings.SITE_URL}{url}"
+        try:
+            send_mail(title, text, None, [address])
+        except Exception:  # a mail server that is down must not lose the other mails
+            notifications_logger.exception("could not e-mail the notification %r to %s", title, address)
+
+
+def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them, or those with the given ids); returns how many."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -43,5 +43,6 @@ urlpatterns: list = [
     path("verification/<int:pk>/verify/", views.verify, name="verify"),
     path("verification/<int:pk>/reject/", views.reject, name="reject"),
     path("tokens/", views.tokens, name="tokens"),
+    path("notifications/", views.notifications, name="notifications"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

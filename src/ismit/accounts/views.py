@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ismit.accounts import queries, services
 from ismit.accounts.actors import actor_for
@@ -417,3 +417,21 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.revoke_api_token(user=request.user, token=token)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("accounts:tokens")
+
+
+NOTIFICATIONS_PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        count = services.mark_notifications_read(user=request.user)
+        if count:
+            messages.success(request, _("Every notification is marked as read."))
+        return redirect("accounts:notifications")
+    page = Paginator(queries.notifications_for(request.actor), NOTIFICATIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/notifications.html", {"page": page})

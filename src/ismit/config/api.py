@@ -9,10 +9,15 @@ from ninja import Swagger
 
 from ismit.accounts.api import AUTH
 from ismit.accounts.api import router as accounts_router
+from ismit.compliance.api import router as compliance_router
+from ismit.customs.api import router as customs_router
+from ismit.documents.api import router as documents_router
+from ismit.finance.api import router as finance_router
 from ismit.lib.api import ProblemAPI, install_problem_handlers
 from ismit.refdata.api import router as refdata_router
 from ismit.trades.api import router as trades_router
 from ismit.trades.bulk_api import router as bulk_router
+from ismit.trades.grants_api import router as grants_router
 
 DESCRIPTION = """
 The JSON API of ISMIT: everything the pages do, for programs.
@@ -48,7 +53,12 @@ install_problem_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/refdata", refdata_router)
 api.add_router("/trades/imports", bulk_router)
+api.add_router("/", grants_router)  # absolute paths: /trades/{trade_id}/grants…
 api.add_router("/trades", trades_router)
+api.add_router("/", compliance_router)
+api.add_router("/", documents_router)
+api.add_router("/", customs_router)
+api.add_router("/", finance_router)
 
 if settings.BENCH_ENDPOINTS:  # `make bench` only: the baseline endpoint that API figures are compared to
     from ismit.config.bench import router as bench_router

@@ -6,6 +6,8 @@ an embedded task transport. Production differs only by environment variables.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -39,6 +41,19 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _signing_secret() -> str:
+    """The key that encrypts the documents' signing keys at rest (documents/keys.py)."""
+    secret = env_secret("ISMIT_SIGNING_SECRET")
+    if secret:
+        return secret
+    # Derived from SECRET_KEY, so every process that shares SECRET_KEY can decrypt the keys. Set it on its
+    # own in production: rotating SECRET_KEY would otherwise make the stored signing keys unreadable.
+    return hmac.new(SECRET_KEY.encode(), b"ismit.documents.signing-keys", hashlib.sha256).hexdigest()
+
+
+ISMIT_SIGNING_SECRET = _signing_secret()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -54,9 +69,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",  # serves the API docs' swagger-ui from its own static files: no CDN, works offline
     "ismit.audit",
+    "ismit.outbox",
     "ismit.refdata",
     "ismit.accounts",
     "ismit.trades",
+    "ismit.compliance",
+    "ismit.documents",
+    "ismit.customs",
+    "ismit.finance",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +183,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Official standards files under copyleft licences, not shipped (see ismit/documents/standards.py).
+ISMIT_STANDARDS_DIR = env_str("ISMIT_STANDARDS_DIR", "")
+# Landed-cost assumptions (compliance/landed.py): freight as a % of the goods value per Rec 19 mode
+# ("1=5,4=12"), and the cargo insurance premium in %.
+COMPLIANCE_FREIGHT_PERCENT = dict(
+    item.split("=", 1) for item in env_list("COMPLIANCE_FREIGHT_PERCENT", []) if "=" in item
+)
+COMPLIANCE_INSURANCE_PERCENT = env_str("COMPLIANCE_INSURANCE_PERCENT", "0.3")
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": env_str("ISMIT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
@@ -180,19 +208,47 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ISMIT <no-reply@ismit.invalid>")
 
-# Background work. The embedded default keeps messages in the database's folder (no server).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "processed_folder": str(VAR_DIR / "broker-processed"),
+# Background work (docs/architecture.md, "Background work and the outbox"). The embedded default is
+# kombu's filesystem transport: no server, messages are files under var/broker/ that survive restarts and
+# are shared by the web processes and the workers of ONE machine. Several machines: RabbitMQ (amqp://).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    _queue_dir, _control_dir = VAR_DIR / "broker" / "queue", VAR_DIR / "broker" / "control"
+    for _folder in (_queue_dir, _control_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "control_folder": str(_control_dir),
+        "polling_interval": 0.2,  # seconds between looks at the folder when it is empty
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
-)
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # broadcast queues would pile up files nobody reads
+CELERY_TASK_DEFAULT_QUEUE = env_str("ISMIT_TASK_QUEUE", "celery")  # one per deployment sharing a broker
+CELERY_TASK_ACKS_LATE = True  # a task is acknowledged when it has run, not when it is received
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...so a killed worker's task is delivered again
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks write their outcome to the database
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The transactional outbox (ismit.outbox): retries with exponential backoff, then the dead-letter state.
+OUTBOX_MAX_ATTEMPTS = env_int("ISMIT_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_BASE_S = env_int("ISMIT_OUTBOX_BACKOFF_BASE_S", 2)
+OUTBOX_BACKOFF_FACTOR = env_int("ISMIT_OUTBOX_BACKOFF_FACTOR", 2)
+OUTBOX_BACKOFF_MAX_S = env_int("ISMIT_OUTBOX_BACKOFF_MAX_S", 600)
+OUTBOX_CLAIM_TIMEOUT_S = env_int("ISMIT_OUTBOX_CLAIM_TIMEOUT_S", 120)
+OUTBOX_SWEEP_INTERVAL_S = env_int("ISMIT_OUTBOX_SWEEP_INTERVAL_S", 5)
+OUTBOX_REDISPATCH_AFTER_S = env_int("ISMIT_OUTBOX_REDISPATCH_AFTER_S", 30)
+# Single windows (ismit.customs): how often every window is polled for answers whose callback was lost.
+CUSTOMS_POLL_INTERVAL_S = env_int("ISMIT_CUSTOMS_POLL_INTERVAL_S", 15)
+# FX settlement reports and VAT refund claims (ismit/finance/crosscheck.py): payments may fall short of the
+# invoice by this % (bank charges); a VAT refund is claimed within this many months of the export; the
+# highest VAT rate a refund may reach, in % of the export value.
+FINANCE_PAYMENT_TOLERANCE_PCT = env_str("ISMIT_FINANCE_PAYMENT_TOLERANCE_PCT", "2")
+FINANCE_CLAIM_WINDOW_MONTHS = env_int("ISMIT_FINANCE_CLAIM_WINDOW_MONTHS", 12)
+FINANCE_MAX_VAT_RATE_PCT = env_str("ISMIT_FINANCE_MAX_VAT_RATE_PCT", "30")
 
 # Uploads: bulk import files are read in memory up to this size.
 BULK_IMPORT_MAX_BYTES = env_int("ISMIT_BULK_IMPORT_MAX_BYTES", 5 * 1024 * 1024)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ismit.refdata.models import (
     Country,
     Currency,
+    ExchangeRate,
     HSCode,
     Incoterm,
     Location,
@@ -97,3 +98,10 @@ class PackageTypeAdmin(ReadOnlyAdmin):
 class TransportModeAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "name_fr", "locode_function"]
     search_fields = ["code", "name", "name_fr"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ReadOnlyAdmin):
+    list_display = ["currency", "rate_per_eur", "on", "source"]
+    list_filter = ["on"]
+    search_fields = ["=currency__code", "source"]

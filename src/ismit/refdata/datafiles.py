@@ -16,6 +16,7 @@ UNITS_CSV = DATA_DIR / "rec20_units.csv"
 PACKAGE_TYPES_CSV = DATA_DIR / "rec21_package_types.csv"
 INCOTERMS_JSON = DATA_DIR / "incoterms.json"
 TRANSPORT_MODES_JSON = DATA_DIR / "transport_modes.json"
+EXCHANGE_RATES_JSON = DATA_DIR / "exchange_rates.json"
 
 # Status marks of deleted ("X") and deprecated ("D") entries in Rec 20 and Rec 21.
 RETIRED_STATUSES = frozenset({"X", "D"})

@@ -189,3 +189,24 @@ class TransportMode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} - {self.name}"
+
+
+class ExchangeRate(models.Model):
+    """How many units of a currency one euro buys on a date (the ECB's quotation convention).
+
+    Loaded by `ismit refdata load` from refdata/data/exchange_rates.json; read through
+    refdata.queries.convert(). The euro itself has no row: its rate is 1 on every date.
+    """
+
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    rate_per_eur = models.DecimalField(max_digits=18, decimal_places=6)
+    on = models.DateField()
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["currency", "-on"]
+        constraints = [models.UniqueConstraint(fields=["currency", "on"], name="exchange_rate_per_day")]
+        verbose_name = _("exchange rate")
+
+    def __str__(self) -> str:
+        return f"1 EUR = {self.rate_per_eur} {self.currency_id} ({self.on})"

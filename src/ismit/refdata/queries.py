@@ -6,8 +6,11 @@ them ("fr mrs", "0801.32") and return None for unknown codes; searches return at
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 from django.db import connection, models
@@ -17,6 +20,7 @@ from django.utils.translation import get_language
 from ismit.refdata.models import (
     Country,
     Currency,
+    ExchangeRate,
     HSCode,
     Incoterm,
     Location,
@@ -337,3 +341,72 @@ def exists_transport_mode(code: str) -> bool:
 def location_serves_mode(location: Location, mode: TransportMode) -> bool:
     """Whether a place can be a place of loading/discharge for the mode (a port for sea, …)."""
     return not mode.locode_function or location.has_function(mode.locode_function)
+
+
+# --- Exchange rates --------------------------------------------------------------------------------
+
+EURO = "EUR"
+CENT = Decimal("0.01")
+
+
+class NoExchangeRate(LookupError):
+    """No reference rate is known for a currency (load them with `ismit refdata load`)."""
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        super().__init__(
+            f"no exchange rate is known for {currency}; load the reference rates (ismit refdata load)"
+        )
+
+
+@dataclass(frozen=True)
+class Conversion:
+    amount: Decimal  # the converted amount, to the cent
+    rate: Decimal  # units of the target currency per unit of the source currency
+    rate_date: dt.date | None  # the date of the newer of the rates used (None: same currency)
+    source: str  # where the rates come from
+
+
+def _rate_per_eur(code: str, on: dt.date | None) -> ExchangeRate:
+    """The rate of `code` on `on` or the latest before it; else the earliest after it; else the latest."""
+    rates = ExchangeRate.objects.filter(currency_id=code)
+    if on is None:
+        found = rates.order_by("-on").first()
+    else:
+        found = rates.filter(on__lte=on).order_by("-on").first() or rates.order_by("on").first()
+    if found is None:
+        raise NoExchangeRate(code)
+    return found
+
+
+def convert(amount: Decimal | int | str, from_ccy: str, to_ccy: str, on: dt.date | None = None) -> Conversion:
+    """`amount` of `from_ccy` in `to_ccy`, through the euro reference rates (ECB convention: units per EUR).
+
+    Uses each currency's rate of the date `on` or, failing that, the latest rate before it (the earliest
+    one after it when there is none before); without `on`, the latest rates. Raises NoExchangeRate when a
+    currency has no rate at all.
+    """
+    source_code, target_code = normalize_code(from_ccy), normalize_code(to_ccy)
+    value = Decimal(str(amount))
+    if source_code == target_code:
+        return Conversion(
+            amount=value.quantize(CENT, ROUND_HALF_UP), rate=Decimal(1), rate_date=None, source=""
+        )
+    legs = [_rate_per_eur(code, on) for code in (source_code, target_code) if code != EURO]
+    per_eur = {row.currency_id: row.rate_per_eur for row in legs}
+    rate = per_eur.get(target_code, Decimal(1)) / per_eur.get(source_code, Decimal(1))
+    rate = rate.quantize(Decimal("1e-10"), ROUND_HALF_UP).normalize()
+    sources = list(dict.fromkeys(row.source for row in legs))
+    return Conversion(
+        amount=(value * rate).quantize(CENT, ROUND_HALF_UP),
+        rate=rate,
+        rate_date=max(row.on for row in legs),
+        source="; ".join(sources),
+    )
+
+
+def currencies_with_rates() -> frozenset[str]:
+    """Currencies convert() can handle (the euro included)."""
+    return frozenset(ExchangeRate.objects.order_by().values_list("currency_id", flat=True).distinct()) | {
+        EURO
+    }

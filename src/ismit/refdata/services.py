@@ -31,6 +31,7 @@ from django.db.models import ProtectedError
 
 from ismit.audit.services import record_event
 from ismit.refdata.datafiles import (
+    EXCHANGE_RATES_JSON,
     INCOTERMS_JSON,
     LOCODE_BUILTIN_CSV,
     PACKAGE_TYPES_CSV,
@@ -40,6 +41,7 @@ from ismit.refdata.datafiles import (
 from ismit.refdata.models import (
     Country,
     Currency,
+    ExchangeRate,
     HSCode,
     Incoterm,
     Location,
@@ -421,6 +423,26 @@ def load_package_types() -> int:
     return count
 
 
+@transaction.atomic
+def load_exchange_rates() -> int:
+    """Reference exchange rates (units per euro, by currency and date) of refdata/data/exchange_rates.json."""
+    rows = json.loads(EXCHANGE_RATES_JSON.read_text(encoding="utf-8"))["rates"]
+    objs = [
+        ExchangeRate(
+            currency_id=r["currency"], rate_per_eur=r["rate_per_eur"], on=r["on"], source=r["source"]
+        )
+        for r in rows
+    ]
+    ExchangeRate.objects.bulk_create(
+        objs,
+        update_conflicts=True,
+        unique_fields=["currency", "on"],
+        update_fields=["rate_per_eur", "source"],
+    )
+    _record_load(ExchangeRate, len(objs), EXCHANGE_RATES_JSON.name)
+    return len(objs)
+
+
 # --- Everything -------------------------------------------------------------------------------------
 
 
@@ -440,6 +462,7 @@ def load_all(*, unlocode_path: str | None = None) -> dict[str, int]:
             "transport_modes": load_transport_modes(),
             "units": load_units(),
             "package_types": load_package_types(),
+            "exchange_rates": load_exchange_rates(),
         }
         counts["locations"] = _load_unlocode_data(data, unlocode_path or "built-in set").loaded
     return counts

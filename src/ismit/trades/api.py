@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 
 from ismit.accounts.api import actor_of, organisation_for_write
 from ismit.lib.api import PagePagination, errors_relocated
+from ismit.lib.idempotency import idempotent
 from ismit.trades import checklist, queries, services
 from ismit.trades.models import Direction, TradeStatus
 
@@ -335,6 +336,7 @@ def list_trades(request, filters: Query[TradeFilters]):
 
 
 @router.post("", response={201: TradeOut})
+@idempotent
 def create_trade(request, payload: TradeCreateIn):
     actor = actor_of(request)
     organisation = organisation_for_write(request, payload.organisation)

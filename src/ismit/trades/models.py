@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ismit.lib.scoping import ScopedQuerySet
+from ismit.accounts.models import ProviderType
+from ismit.lib.scoping import VIEW, ScopedQuerySet
 
 
 class Direction(models.TextChoices):
@@ -69,13 +71,29 @@ class Party(models.Model):
 
 
 class TradeQuerySet(ScopedQuerySet):
-    pass
+    def grant_q(self, actor, action: str) -> Q | None:
+        # An organisation appointed on a trade (TradeGrant) sees it; it never changes the owner's data.
+        if action != VIEW:
+            return None
+        return Q(pk__in_array=TradeGrant.objects.granted_trade_ids(actor.organisation_scope(VIEW)))
+
+    def of_organisation(self, organisation_id: int) -> TradeQuerySet:
+        """The organisation's own trades and those it is appointed on (lists of one organisation)."""
+        return self.filter(
+            Q(organisation_id=organisation_id)
+            | Q(pk__in_array=TradeGrant.objects.granted_trade_ids([organisation_id]))
+        )
 
 
 class TradeChildQuerySet(ScopedQuerySet):
-    """Rows that belong to a trade are owned by the trade's organisation."""
+    """Rows that belong to a trade are owned by the trade's organisation, and seen under its grants."""
 
     scope_field = "trade__organisation"
+
+    def grant_q(self, actor, action: str) -> Q | None:
+        if action != VIEW:
+            return None
+        return Q(trade_id__in_array=TradeGrant.objects.granted_trade_ids(actor.organisation_scope(VIEW)))
 
 
 class Trade(models.Model):
@@ -291,3 +309,82 @@ class ColumnMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# -- grants: other organisations appointed on one trade -----------------------------------------------
+
+
+class GrantScope(models.TextChoices):
+    """What an appointed organisation does on the trade. Each scope names the provider type it needs
+    (SCOPE_PROVIDER_TYPES); the marketplace adds its contract scopes here (e.g. "carriage")."""
+
+    CUSTOMS = "customs", _("Customs brokerage")
+
+
+#: The provider types (any one of them) an organisation must have, verified, to be appointed for a scope.
+SCOPE_PROVIDER_TYPES: dict[str, tuple[str, ...]] = {
+    GrantScope.CUSTOMS: (ProviderType.BROKER,),
+    # e.g. the marketplace's "carriage": (ProviderType.FORWARDER, ProviderType.CARRIER)
+}
+
+
+class TradeGrantQuerySet(ScopedQuerySet):
+    """A grant is seen by the trade's owner organisation and by the organisation it appoints."""
+
+    scope_field = "trade__organisation"
+
+    def grant_q(self, actor, action: str) -> Q | None:
+        if action != VIEW:
+            return None
+        return Q(organisation_id__in=actor.organisation_scope(VIEW))
+
+    def active(self) -> TradeGrantQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+    def granted_trade_ids(self, organisation_ids) -> TradeGrantQuerySet:
+        """Subquery of the ids of the trades with an active grant for one of these organisations (ids or
+        a subquery of ids). Used inside the scoping query: no query of its own."""
+        return self.filter(organisation_id__in=organisation_ids, revoked_at__isnull=True).values("trade_id")
+
+
+class TradeGrant(models.Model):
+    """An organisation appointed by a trade's owner to act on that one trade within a scope: a customs
+    broker reviews and submits its declarations in its own name. It sees the trade (and its goods and
+    steps) while the grant is active; it never changes the owner's data. Revoked grants stay on record."""
+
+    trade = models.ForeignKey(Trade, on_delete=models.CASCADE, related_name="grants")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="trade_grants"
+    )
+    scope = models.CharField(_("scope"), max_length=16, choices=GrantScope.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TradeGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One active grant per trade, organisation and scope. Its leading column serves the scoping
+            # subquery (the active grants of the actor's organisations).
+            models.UniqueConstraint(
+                fields=["organisation", "trade", "scope"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_grant",
+            )
+        ]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+
+    def __str__(self) -> str:
+        return f"{self.trade_id}:{self.organisation_id}:{self.scope}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

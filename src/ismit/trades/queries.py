@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from ismit.accounts.actors import Actor
-from ismit.lib.scoping import VIEW
-from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade
+from ismit.accounts.models import Organisation, OrganisationKind, VerificationStatus
+from ismit.lib.scoping import CHANGE, VIEW
+from ismit.trades.models import (
+    SCOPE_PROVIDER_TYPES,
+    ChecklistStep,
+    ColumnMapping,
+    GoodsItem,
+    Trade,
+    TradeGrant,
+)
 
 DETAIL_RELATED = (
     "organisation",
@@ -115,3 +123,67 @@ def totals_of(items: list[GoodsItem]) -> dict:
         "packages": sum(i.packages_count for i in items),
         "lines": len(items),
     }
+
+
+# -- grants (an organisation appointed on one trade) -------------------------------------------------
+
+
+def grant_for(actor: Actor, trade: Trade, scope: str, *, action: str = CHANGE) -> TradeGrant | None:
+    """The active grant under which the actor acts on the trade within the scope, or None.
+
+    The actor must be allowed `action` in the appointed organisation (by default CHANGE: a read-only
+    member of the broker sees the trade but submits nothing). The owner's members get None: they act
+    as owners, not under a grant."""
+    if not actor.is_authenticated:
+        return None
+    return (
+        TradeGrant.objects.active()
+        .filter(trade_id=trade.pk, scope=scope, organisation_id__in=actor.organisation_scope(action))
+        .select_related("organisation")
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def grants_of(actor: Actor, trade: Trade) -> list[TradeGrant]:
+    """The trade's grants the actor may see, active first: all of them for the owner's members, only
+    its own organisations' for an appointed organisation."""
+    return list(
+        TradeGrant.objects.visible_to(actor, VIEW)
+        .filter(trade_id=trade.pk)
+        .select_related("organisation")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
+    )
+
+
+def get_trade_header_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """One trade with its owner organisation only (no goods or steps): for its grants."""
+    return Trade.objects.select_related("organisation").get_for(actor, action, pk=pk)
+
+
+def get_grant_for(actor: Actor, trade: Trade, grant_id: int) -> TradeGrant:
+    """One grant of the trade that the actor may see (Http404 otherwise), with its trade and organisation."""
+    grant = TradeGrant.objects.select_related("organisation").get_for(
+        actor, VIEW, pk=grant_id, trade_id=trade.pk
+    )
+    grant.trade = trade
+    return grant
+
+
+def appointable(scope: str, name: str = "") -> QuerySet[Organisation]:
+    """Verified providers of the type a scope needs (the public directory an owner appoints from), by
+    name; `name` filters on part of the legal name."""
+    provider_types = SCOPE_PROVIDER_TYPES.get(scope)
+    if provider_types is None:
+        return Organisation.objects.none()
+    # provider_types is a JSON list of known codes: its text holds '"broker"' exactly when it lists it
+    # (JSON containment is not available on SQLite).
+    of_type = Q()
+    for provider_type in provider_types:
+        of_type |= Q(provider_types__icontains=f'"{provider_type}"')
+    found = Organisation.objects.filter(
+        of_type, kind=OrganisationKind.PROVIDER, verification_status=VerificationStatus.VERIFIED
+    ).order_by("legal_name", "id")
+    if name.strip():
+        found = found.filter(legal_name__icontains=name.strip())
+    return found

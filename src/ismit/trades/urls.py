@@ -30,3 +30,13 @@ urlpatterns += [
     path("import/mappings/<int:pk>/delete/", bulk_views.mapping_delete, name="bulk_mapping_delete"),
     path("import/<slug:token>/columns/", bulk_views.mapping, name="bulk_mapping"),
 ]
+
+# -- grants: organisations appointed on a trade (trades/grants*.py) -----------------------------------
+
+from ismit.trades import grants_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/grants/", grants_views.grant_create, name="grant_create"),
+    path("<int:pk>/grants/brokers/", grants_views.grant_brokers, name="grant_brokers"),
+    path("<int:pk>/grants/<int:grant_id>/revoke/", grants_views.grant_revoke, name="grant_revoke"),
+]

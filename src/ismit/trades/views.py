@@ -30,6 +30,7 @@ from ismit.trades.forms import (
     new_goods_line,
     swapped_parties,
 )
+from ismit.trades.grants_views import grants_context
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, StepStatus, Trade
 from ismit.trades.queries import get_step_for, get_trade_for, totals, trades_visible_to
 
@@ -70,7 +71,7 @@ def _trade_rows(actor, organisation, filters: TradeFilterForm) -> QuerySet[Trade
     )
     rows = (
         trades_visible_to(actor)
-        .filter(organisation=organisation)
+        .of_organisation(organisation.id)  # its own trades and those it is appointed on (grants)
         .order_by("-created_at", "-id")
         .annotate(
             amount=Subquery(amount, output_field=DecimalField(max_digits=24, decimal_places=2)),
@@ -227,6 +228,7 @@ def trade_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": request.actor.can(CHANGE, trade.organisation_id),
         "markable": MARKABLE_STATUSES,
         "our_side": checklist.our_side(trade),
+        **grants_context(request.actor, trade),  # the appointed organisations (trades/grants_views.py)
     }
     return render(request, "trades/detail.html", context)
 

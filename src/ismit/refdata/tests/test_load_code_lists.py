@@ -9,6 +9,7 @@ from ismit.refdata import services
 from ismit.refdata.models import (
     Country,
     Currency,
+    ExchangeRate,
     HSCode,
     Incoterm,
     Location,
@@ -28,6 +29,7 @@ MODELS = {
     "units": UnitOfMeasure,
     "package_types": PackageType,
     "locations": Location,
+    "exchange_rates": ExchangeRate,
 }
 
 

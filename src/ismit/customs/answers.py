@@ -1,0 +1,466 @@
+"""The single window's answers: read them (WCO RES XML, CUSRES interchanges, JSON), store each one once, and
+apply it — by callback (views.callback) or by polling (poll_window), the same way.
+
+    receive(window, Incoming(...)) -> DeclarationEvent | None
+
+Each notification is stored once (ExchangedMessage, its body in the default storage with its SHA-256): a
+second arrival of a notification id only counts the arrival. A declaration's answers are applied in the
+order the window issued them (X-Notification-Sequence): a late one is kept but changes nothing, and a final
+status never changes (services.apply_event). An answer that arrives before the platform noted the
+conversation it belongs to (the window answers fast) is held, and applied when the conversation is noted.
+
+JSON answers (FX settlement reports, VAT refund claims) go to the handler registered for their "kind":
+
+    register_answer_handler("fx_settlement", func)    # func(window, payload: dict, notification_id: str)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from lxml import etree
+
+from ismit.customs import services
+from ismit.customs.connectors import get_json, record_message
+from ismit.customs.models import (
+    FINAL_STATUSES,
+    Declaration,
+    DeclarationEvent,
+    DeclarationStatus,
+    Direction,
+    ExchangedMessage,
+    SingleWindow,
+)
+from ismit.customs.reasons import item_in_question
+
+logger = logging.getLogger("ismit.customs")
+S = DeclarationStatus
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+RES = {
+    "md": "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2",
+    "r": "urn:wco:datamodel:WCO:RES-DMS:2",
+    "rds": "urn:wco:datamodel:WCO:Response_DS:DMS:2",
+}
+# WCO RES Response/FunctionCode -> status (as the UK's DMS notifications use them; 17 is the protocol's
+# query, docs/single-window-protocol.md).
+FUNCTION_CODES = {
+    "01": S.ACCEPTED,
+    "02": S.RECEIVED,
+    "03": S.REJECTED,
+    "05": S.CONTROL,
+    "06": S.DOCUMENTS_REQUIRED,
+    "09": S.CLEARED,
+    "16": S.GOODS_EXITED,
+    "17": S.QUERY,
+}
+# parse_cusres's status names -> ours.
+CUSRES_STATUSES = {
+    "received": S.RECEIVED,
+    "accepted": S.ACCEPTED,
+    "rejected": S.REJECTED,
+    "query": S.QUERY,
+    "documents_required": S.DOCUMENTS_REQUIRED,
+    "examination": S.CONTROL,
+    "released": S.CLEARED,
+    "exited": S.GOODS_EXITED,
+}
+QUERY_CODE = "NSW90001"  # the CUSRES error code that carries a query's question
+
+
+@dataclass
+class Answer:
+    """What one notification says about a declaration."""
+
+    status: str = ""
+    raw_code: str = ""
+    mrn: str = ""
+    lrn: str = ""
+    version: int | None = None
+    reasons: list[dict] = field(default_factory=list)
+    question: str = ""
+    text: str = ""
+    item: int | None = None
+    limit_at: str = ""
+
+    def details(self) -> dict:
+        return {
+            "reasons": self.reasons,
+            "question": self.question,
+            "text": self.text,
+            "item": self.item,
+            "limit_at": self.limit_at,
+            "lrn": self.lrn,
+            "version": self.version,
+        }
+
+
+def _stamp(element) -> str:
+    """An ISO datetime from a WCO DateTimeString (format 304, YYYYMMDDhhmmssZ), or ""."""
+    text = element.findtext("rds:DateTimeString", namespaces=RES) if element is not None else None
+    try:
+        return (
+            dt.datetime.strptime((text or "").strip()[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC).isoformat()
+        )
+    except ValueError:
+        return ""
+
+
+def _pointer(pointers) -> tuple[str, int | None, str | None]:
+    """(pointer path, goods item number, tag) of an error's pointers: 42A/67A/68A#2/23A:145."""
+    parts, item, tag = [], None, None
+    for p in pointers:
+        section = (p.findtext("r:DocumentSectionCode", namespaces=RES) or "").strip()
+        sequence = (p.findtext("r:SequenceNumeric", namespaces=RES) or "").strip()
+        tag = (p.findtext("r:TagID", namespaces=RES) or "").strip() or tag
+        if section == "68A" and sequence.isdigit():
+            item = int(sequence)
+        parts.append(f"{section}#{sequence}" if sequence else section)
+    path = "/".join(parts) + (f":{tag}" if tag else "")
+    return path, item, tag
+
+
+def parse_res(body: bytes) -> Answer:
+    """A WCO RES notification (md:MetaData around a Response, or a bare Response)."""
+    root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+    response = root if etree.QName(root).localname == "Response" else root.find("r:Response", RES)
+    if response is None:
+        raise ValueError("no WCO RES Response in the notification")
+    code = (response.findtext("r:FunctionCode", namespaces=RES) or "").strip()
+    declaration = response.find("r:Declaration", RES)
+    answer = Answer(status=FUNCTION_CODES.get(code, ""), raw_code=code[:8])
+    if declaration is not None:
+        answer.mrn = (declaration.findtext("r:ID", namespaces=RES) or "").strip()[:35]
+        answer.lrn = (declaration.findtext("r:FunctionalReferenceID", namespaces=RES) or "").strip()[:35]
+        version = (declaration.findtext("r:VersionID", namespaces=RES) or "").strip()
+        answer.version = int(version) if version.isdigit() else None
+    for error in response.findall("r:Error", RES):
+        path, item, tag = _pointer(error.findall("r:Pointer", RES))
+        answer.reasons.append(
+            {
+                "code": (error.findtext("r:ValidationCode", namespaces=RES) or "").strip(),
+                "text": (error.findtext("r:Description", namespaces=RES) or "").strip(),
+                "item": item,
+                "tag": tag,
+                "pointer": path,
+            }
+        )
+    for info in response.findall("r:AdditionalInformation", RES):
+        kind = (info.findtext("r:StatementTypeCode", namespaces=RES) or "").strip()
+        text = (info.findtext("r:StatementDescription", namespaces=RES) or "").strip()
+        limit = _stamp(info.find("r:LimitDateTime", RES))
+        if kind == "QRY" or (answer.status == S.QUERY and not answer.question):
+            answer.question = text
+            answer.limit_at = limit
+            _, item, _ = _pointer(info.findall("r:Pointer", RES))
+            answer.item = item or item_in_question(text)
+        elif text and not answer.text:
+            answer.text = text
+            answer.limit_at = answer.limit_at or limit
+    return answer
+
+
+def parse_cusres_answer(body: bytes) -> Answer:
+    """A CUSRES interchange answering a CUSDEC (ismit.documents.edifact_cusres)."""
+    from ismit.documents.edifact_cusres import parse_cusres
+
+    parsed = parse_cusres(body, validate=False)
+    answer = Answer(
+        status=CUSRES_STATUSES.get(parsed.get("status") or "", ""),
+        raw_code=str(parsed.get("status_code") or "")[:8],
+        mrn=str(parsed.get("customs_reference") or "")[:35],
+        lrn=str(parsed.get("reference") or "")[:35],
+    )
+    for error in parsed.get("errors") or []:
+        if answer.status == S.QUERY and error.get("code") == QUERY_CODE and not answer.question:
+            answer.question = error.get("text") or ""
+            answer.item = error.get("item") or item_in_question(answer.question)
+            continue
+        answer.reasons.append(
+            {
+                "code": error.get("code") or "",
+                "text": error.get("text") or "",
+                "item": error.get("item"),
+                "tag": None,
+                "pointer": "",
+            }
+        )
+    return answer
+
+
+def format_of(content_type: str, body: bytes) -> str:
+    """ "res", "cusres" or "json": what a notification is, from its Content-Type (or its first bytes)."""
+    kind = (content_type or "").lower()
+    if "json" in kind:
+        return "json"
+    if "edifact" in kind:
+        return "cusres"
+    if "xml" in kind:
+        return "res"
+    start = body.lstrip()[:3]
+    if start in (b"UNA", b"UNB"):
+        return "cusres"
+    return "json" if start[:1] in (b"{", b"[") else "res"
+
+
+def parse(content_type: str, body: bytes) -> Answer:
+    """What a declaration's notification says; an Answer without status when it cannot be read."""
+    try:
+        if format_of(content_type, body) == "cusres":
+            return parse_cusres_answer(body)
+        return parse_res(body)
+    except (ValueError, etree.XMLSyntaxError, LookupError, IndexError, TypeError) as exc:
+        logger.warning("a single window notification could not be read: %s", exc)
+        return Answer()
+
+
+# -- JSON answers: a registry other apps fill (finance) -----------------------------------------------------
+
+AnswerHandler = Callable[[SingleWindow, dict, str], None]
+_HANDLERS: dict[str, AnswerHandler] = {}
+
+
+def register_answer_handler(kind: str, func: AnswerHandler) -> None:
+    """Hand JSON notifications whose "kind" is `kind` to func(window, payload, notification_id), called
+    once per notification, inside the transaction that stores it (call it from an AppConfig.ready())."""
+    _HANDLERS[kind] = func
+
+
+def answer_handler(kind: str) -> AnswerHandler | None:
+    return _HANDLERS.get(kind)
+
+
+# -- receiving ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Incoming:
+    notification_id: str
+    conversation_id: str
+    sequence: int
+    content_type: str
+    body: bytes
+    headers: dict
+    via: str  # callback | poll
+
+
+def endpoint_of(window: SingleWindow) -> SingleWindow:
+    """The window row that stands for the window's endpoint (its base URL and client): rows of one
+    client (e.g. its XML and EDIFACT rows) share one stream of notifications, deduplicated together."""
+    return (
+        SingleWindow.objects.filter(base_url=window.base_url, client_id=window.client_id)
+        .order_by("pk")
+        .first()
+        or window
+    )
+
+
+def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None:
+    """Store and apply one notification; None for a JSON one (handed to its kind's handler)."""
+    endpoint = endpoint_of(window)
+    if format_of(incoming.content_type, incoming.body) == "json":
+        _receive_json(endpoint, incoming)
+        return None
+    answer = parse(incoming.content_type, incoming.body)
+    extension = "edi" if format_of(incoming.content_type, incoming.body) == "cusres" else "xml"
+    event = None
+    try:
+        with transaction.atomic():
+            if _seen(endpoint, incoming):
+                return DeclarationEvent.objects.filter(
+                    window=endpoint, notification_id=incoming.notification_id
+                ).first()
+            declaration = services.head_of_conversation(endpoint, incoming.conversation_id)
+            message = record_message(
+                window=endpoint,
+                direction=Direction.IN,
+                kind="notification",
+                body=incoming.body,
+                headers=incoming.headers,
+                declaration=declaration,
+                method="POST" if incoming.via == "callback" else "GET",
+                conversation_id=incoming.conversation_id,
+                notification_id=incoming.notification_id,
+                name=f"notification-{incoming.sequence}.{extension}",
+            )
+            event = DeclarationEvent.objects.create(
+                declaration=declaration,
+                window=endpoint,
+                message=message,
+                notification_id=incoming.notification_id[:64],
+                conversation_id=incoming.conversation_id[:64],
+                sequence=incoming.sequence,
+                status=answer.status,
+                raw_code=answer.raw_code,
+                mrn=answer.mrn,
+                details=answer.details(),
+                via=incoming.via,
+                received_at=timezone.now(),
+            )
+            if declaration is not None:
+                services.apply_event(event)
+            else:
+                # Perhaps the conversation is being noted right now: look again once this is committed.
+                conversation, base_url, client_id = (
+                    incoming.conversation_id,
+                    endpoint.base_url,
+                    endpoint.client_id,
+                )
+                transaction.on_commit(lambda: attach_waiting(conversation, base_url, client_id), robust=True)
+    except IntegrityError:
+        # The same notification stored at the same moment by another arrival (callback and poll).
+        _count_again(endpoint, incoming)
+        return DeclarationEvent.objects.filter(
+            window=endpoint, notification_id=incoming.notification_id
+        ).first()
+    return event
+
+
+def _seen(endpoint: SingleWindow, incoming: Incoming) -> bool:
+    """True (and a callback's arrival counted) when the notification was stored already."""
+    if not ExchangedMessage.objects.filter(
+        window=endpoint, notification_id=incoming.notification_id
+    ).exists():
+        return False
+    if incoming.via == "callback":  # polling reads again what came by callback: that is no new arrival
+        _count_again(endpoint, incoming)
+    return True
+
+
+def _count_again(endpoint: SingleWindow, incoming: Incoming) -> None:
+    DeclarationEvent.objects.filter(window=endpoint, notification_id=incoming.notification_id).update(
+        arrivals=F("arrivals") + 1
+    )
+
+
+def _receive_json(endpoint: SingleWindow, incoming: Incoming) -> None:
+    try:
+        payload = json.loads(incoming.body)
+    except ValueError:
+        payload = {}
+    kind = str(payload.get("kind") or "") if isinstance(payload, dict) else ""
+    try:
+        with transaction.atomic():
+            if _seen(endpoint, incoming):
+                return
+            record_message(
+                window=endpoint,
+                direction=Direction.IN,
+                kind="notification",
+                body=incoming.body,
+                headers=incoming.headers,
+                method="POST" if incoming.via == "callback" else "GET",
+                conversation_id=incoming.conversation_id,
+                notification_id=incoming.notification_id,
+                name=f"notification-{incoming.sequence}.json",
+            )
+            handler = answer_handler(kind)
+            if handler is None:
+                logger.warning(
+                    "no handler for %r answers: notification %s stored only", kind, incoming.notification_id
+                )
+                return
+            handler(endpoint, payload, incoming.notification_id)
+    except IntegrityError:
+        return  # stored at the same moment by another arrival
+
+
+def attach_waiting(conversation_id: str, base_url: str, client_id: str) -> int:
+    """Apply held answers of a conversation whose declaration is now known (after a race)."""
+    with transaction.atomic():
+        window = SingleWindow.objects.filter(base_url=base_url, client_id=client_id).order_by("pk").first()
+        if window is None:
+            return 0
+        declaration = services.head_of_conversation(window, conversation_id)
+        if declaration is None:
+            return 0
+        return services.attach_pending(declaration)
+
+
+def attach_all_waiting() -> int:
+    """Held answers whose conversation is known by now (a belt-and-braces pass of the poller)."""
+    count = 0
+    since = timezone.now() - dt.timedelta(days=1)  # older ones belong to no conversation of ours
+    waiting = (
+        DeclarationEvent.objects.filter(declaration__isnull=True, received_at__gte=since)
+        .values_list("conversation_id", "window__base_url", "window__client_id")
+        .distinct()[:500]
+    )
+    for conversation_id, base_url, client_id in list(waiting):
+        count += attach_waiting(conversation_id, base_url, client_id)
+    return count
+
+
+# -- polling ------------------------------------------------------------------------------------------------
+
+POLL_LIMIT = 200
+POLL_PAGES = 25
+
+
+def _body_bytes(item: dict) -> bytes:
+    body = item.get("body") or ""
+    if isinstance(body, bytes):
+        return body
+    # CUSRES travels as ISO 8859-1 text; XML and JSON as UTF-8.
+    encoding = "latin-1" if "edifact" in str(item.get("content_type") or "").lower() else "utf-8"
+    return str(body).encode(encoding, errors="replace")
+
+
+def poll_window(window: SingleWindow, *, limit: int = POLL_LIMIT, pages: int = POLL_PAGES) -> int:
+    """Read the window's notifications after the last sequence polled, and receive each one as if it had
+    come by callback (so a dropped callback is recovered). Returns how many were read."""
+    endpoint = endpoint_of(window)
+    after = endpoint.poll_after
+    read = 0
+    for _page in range(pages):
+        items = get_json(endpoint, f"/notifications?after={after}&limit={limit}")
+        if not isinstance(items, list):
+            break
+        for item in items:
+            sequence = int(item.get("sequence") or 0)
+            content_type = str(item.get("content_type") or "")
+            receive(
+                endpoint,
+                Incoming(
+                    notification_id=str(item.get("notification_id") or ""),
+                    conversation_id=str(item.get("conversation_id") or ""),
+                    sequence=sequence,
+                    content_type=content_type,
+                    body=_body_bytes(item),
+                    headers={
+                        "Content-Type": content_type,
+                        "X-Notification-ID": str(item.get("notification_id") or ""),
+                        "X-Conversation-ID": str(item.get("conversation_id") or ""),
+                        "X-Notification-Sequence": str(sequence),
+                        "X-Notification-Status": str(item.get("status") or ""),
+                    },
+                    via="poll",
+                ),
+            )
+            after = max(after, sequence)
+            read += 1
+        SingleWindow.objects.filter(pk=endpoint.pk, poll_after__lt=after).update(poll_after=after)
+        if len(items) < limit:
+            break
+    SingleWindow.objects.filter(pk=endpoint.pk).update(polled_at=timezone.now())
+    return read
+
+
+def endpoints() -> list[SingleWindow]:
+    """One window per endpoint (base URL and client id) to poll: the active ones, and those that still owe
+    answers about declarations on their way."""
+    waiting = Declaration.objects.exclude(status__in=[*FINAL_STATUSES, S.FAILED, S.QUEUED]).values(
+        "window_id"
+    )
+    seen: dict[tuple[str, str], SingleWindow] = {}
+    for window in SingleWindow.objects.filter(Q(active=True) | Q(pk__in=waiting)).order_by("pk"):
+        seen.setdefault((window.base_url, window.client_id), window)
+    return list(seen.values())

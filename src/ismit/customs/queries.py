@@ -1,0 +1,243 @@
+"""Reads of the customs app, shared by the pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from ismit.accounts.actors import Actor
+from ismit.customs import reasons
+from ismit.customs.models import (
+    CLOSED_STATUSES,
+    Channel,
+    CustomsQuery,
+    Declaration,
+    DeclarationEvent,
+    DeclarationStatus,
+    ExchangedMessage,
+    Procedure,
+    QueryStatus,
+    SingleWindow,
+)
+from ismit.lib.scoping import CHANGE, VIEW
+from ismit.outbox.queries import message_for_key
+from ismit.trades.models import Direction, GrantScope, Trade
+from ismit.trades.queries import grant_for
+
+S = DeclarationStatus
+CHANNEL_ORDER = (Channel.WCO_XML, Channel.EDIFACT)  # the default when a country has both
+
+
+def declaration_country(trade: Trade) -> str:
+    """The country whose customs the declaration goes to: of export (loading), or of import (discharge)."""
+    place = trade.place_of_loading if trade.direction == Direction.EXPORT else trade.place_of_discharge
+    return place.country
+
+
+def windows_for(trade: Trade) -> list[SingleWindow]:
+    """The active single windows that take this trade's declaration, the preferred format first."""
+    windows = SingleWindow.objects.filter(
+        active=True,
+        country=declaration_country(trade),
+        procedure=Procedure.EXPORT if trade.direction == Direction.EXPORT else Procedure.IMPORT,
+        connector__in=CHANNEL_ORDER,
+    )
+    return sorted(windows, key=lambda w: (CHANNEL_ORDER.index(w.connector), w.pk))
+
+
+def get_trade_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """A trade with what the customs tab needs (its organisation and places), or Http404. A customs broker
+    appointed on the trade sees it."""
+    return Trade.objects.select_related("organisation", "place_of_loading", "place_of_discharge").get_for(
+        actor, action, pk=pk
+    )
+
+
+def declarations_of_trade(actor: Actor, trade_pk: int, action: str = VIEW) -> QuerySet[Declaration]:
+    """Every declaration version of a trade the actor may see, newest first."""
+    return (
+        Declaration.objects.visible_to(actor, action)
+        .filter(trade_id=trade_pk)
+        .select_related("window", "submitted_by_organisation", "submitted_by", "document", "corrects")
+        .order_by("-version")
+    )
+
+
+def get_declaration_for(actor: Actor, pk: int, action: str = VIEW) -> Declaration:
+    return Declaration.objects.select_related(
+        "window", "submitted_by_organisation", "submitted_by", "document", "corrects", "trade"
+    ).get_for(actor, action, pk=pk)
+
+
+def get_query_for(
+    actor: Actor,
+    pk: int,
+    *,
+    declaration_id: int | None = None,
+    trade_pk: int | None = None,
+    action: str = VIEW,
+) -> CustomsQuery:
+    lookup: dict = {"pk": pk}
+    if declaration_id is not None:
+        lookup["declaration_id"] = declaration_id
+    if trade_pk is not None:
+        lookup["trade_id"] = trade_pk
+    return CustomsQuery.objects.select_related("declaration", "trade", "correction").get_for(
+        actor, action, **lookup
+    )
+
+
+def get_message_for(actor: Actor, pk: int, *, trade_pk: int) -> ExchangedMessage:
+    return ExchangedMessage.objects.get_for(actor, VIEW, pk=pk, trade_id=trade_pk)
+
+
+def may_declare(actor: Actor, trade: Trade) -> bool:
+    """The actor may submit (and answer queries) for the trade: its owner's member, or its broker's."""
+    return actor.can(CHANGE, trade.organisation_id) or grant_for(actor, trade, GrantScope.CUSTOMS) is not None
+
+
+@dataclass
+class Delivery:
+    """Where the outbox is with a declaration that is not sent yet."""
+
+    state: str  # pending | sending | delivered | dead | unknown
+    attempts: int = 0
+    last_error: str = ""
+    next_attempt_at: object = None
+
+    @property
+    def retrying(self) -> bool:
+        return self.state in ("pending", "sending") and self.attempts > 0
+
+
+def delivery_of(declaration: Declaration) -> Delivery | None:
+    if declaration.sent_at is not None:
+        return None
+    message = message_for_key(declaration.idempotency_key)
+    if message is None:
+        return Delivery(state="unknown")
+    return Delivery(
+        state=message.status,
+        attempts=message.attempts,
+        last_error=message.last_error,
+        next_attempt_at=message.next_attempt_at,
+    )
+
+
+@dataclass
+class TimelineEntry:
+    at: object
+    label: str
+    badge: str
+    detail: str = ""
+    applied: bool = True
+    sequence: int | None = None
+    via: str = ""
+
+
+@dataclass
+class CustomsView:
+    """Everything the Customs tab (and the API's declaration answer) shows of a trade."""
+
+    trade: Trade
+    declarations: list[Declaration]
+    current: Declaration | None
+    timeline: list[TimelineEntry]
+    open_queries: list[CustomsQuery]
+    queries: list[CustomsQuery]
+    messages: list[ExchangedMessage]
+    delivery: Delivery | None
+    windows: list[SingleWindow]
+    may_declare: bool
+    can_submit: bool
+    reasons: list[dict] = field(default_factory=list)
+
+
+def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent]) -> list[TimelineEntry]:
+    """What happened to the trade's declarations, oldest first: each version submitted and sent, then every
+    answer (with those that came late, shown as not applied)."""
+    from django.utils.translation import gettext as _
+
+    entries: list[TimelineEntry] = []
+    for d in declarations:
+        label = (
+            _("Version %(version)s submitted (correction)") % {"version": d.version}
+            if d.corrects_id
+            else _("Version %(version)s submitted") % {"version": d.version}
+        )
+        who = d.submitted_by_organisation.legal_name if d.submitted_by_organisation_id else ""
+        entries.append(TimelineEntry(at=d.created_at, label=label, badge="pending", detail=who))
+        if d.sent_at:
+            entries.append(
+                TimelineEntry(
+                    at=d.sent_at,
+                    label=_("Sent to %(window)s") % {"window": d.window.name},
+                    badge="in_progress",
+                    detail=d.conversation_id,
+                )
+            )
+    for e in events:
+        entries.append(
+            TimelineEntry(
+                at=e.received_at,
+                label=e.status_label or _("Unreadable answer"),
+                badge=e.badge if e.applied else "not_needed",
+                detail=e.mrn
+                if e.status == S.ACCEPTED
+                else (e.details or {}).get("question") or (e.details or {}).get("text") or "",
+                applied=e.applied,
+                sequence=e.sequence,
+                via=e.via,
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def customs_view(actor: Actor, trade: Trade) -> CustomsView:
+    declarations = list(declarations_of_trade(actor, trade.pk))
+    current = declarations[0] if declarations else None
+    events = list(
+        DeclarationEvent.objects.visible_to(actor, VIEW)
+        .filter(declaration__trade_id=trade.pk)
+        .order_by("sequence", "id")
+    )
+    all_queries = list(
+        CustomsQuery.objects.visible_to(actor, VIEW)
+        .filter(trade_id=trade.pk)
+        .select_related("answered_by", "answered_by_organisation", "correction", "declaration")
+        .order_by("-created_at", "-id")
+    )
+    messages = list(
+        ExchangedMessage.objects.visible_to(actor, VIEW).filter(trade_id=trade.pk).order_by("at", "id")
+    )
+    allowed = may_declare(actor, trade)
+    return CustomsView(
+        trade=trade,
+        declarations=declarations,
+        current=current,
+        timeline=timeline_of(list(reversed(declarations)), events),
+        open_queries=[q for q in all_queries if q.status == QueryStatus.OPEN],
+        queries=all_queries,
+        messages=messages,
+        delivery=delivery_of(current) if current is not None else None,
+        windows=windows_for(trade),
+        may_declare=allowed,
+        can_submit=allowed and (current is None or current.status in CLOSED_STATUSES),
+        reasons=reasons.described(current.reasons) if current is not None else [],
+    )
+
+
+def declaration_detail(declaration: Declaration) -> Declaration:
+    """The declaration with its answers, queries and messages loaded (for the API)."""
+    return (
+        Declaration.objects.filter(pk=declaration.pk)
+        .select_related("window", "submitted_by_organisation", "document", "corrects")
+        .prefetch_related(
+            Prefetch("events", queryset=DeclarationEvent.objects.order_by("sequence", "id")),
+            Prefetch("queries", queryset=CustomsQuery.objects.order_by("created_at", "id")),
+            Prefetch("messages", queryset=ExchangedMessage.objects.order_by("at", "id")),
+        )
+        .get()
+    )

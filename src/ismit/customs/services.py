@@ -1,0 +1,788 @@
+"""Writes of the customs app: submit a declaration, answer a query with a correction, record what the
+single window answered (and what follows from it: the checklist, notifications, the audit log), and
+configure single windows.
+
+A declaration is written with its outbox message in one transaction; a worker delivers it
+(tasks.deliver_declaration) and records the conversation (record_sent); every answer of the window is
+applied in the order the window issued it (apply_event), never back to an earlier status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ismit.accounts.actors import Actor
+from ismit.accounts.models import Organisation
+from ismit.accounts.services import notify
+from ismit.audit.services import record_event
+from ismit.compliance.check import run_check
+from ismit.customs import reasons as reason_texts
+from ismit.customs.connectors import CONNECTORS, SendResult, connector_for
+from ismit.customs.models import (
+    CLOSED_STATUSES,
+    FINAL_STATUSES,
+    Channel,
+    CustomsQuery,
+    Declaration,
+    DeclarationEvent,
+    DeclarationStatus,
+    ExchangedMessage,
+    Procedure,
+    QueryStatus,
+    SingleWindow,
+)
+from ismit.customs.queries import declaration_country, windows_for
+from ismit.documents.generators.wco import default_lrn
+from ismit.documents.queries import read_content
+from ismit.documents.services import LANGUAGES, issue_documents
+from ismit.lib.errors import FieldErrors, error_dict
+from ismit.lib.scoping import CHANGE
+from ismit.outbox.services import enqueue
+from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
+from ismit.trades.queries import grant_for
+from ismit.trades.services import GoodsItemData, set_step_status, update_goods_item
+
+logger = logging.getLogger("ismit.customs")
+
+TOPIC = "customs.declaration"
+S = DeclarationStatus
+PROCEDURE_CODES = {Direction.EXPORT: "1040", Direction.IMPORT: "4000"}  # DE 1/10, as the WCO generator writes
+STEP_CODES = {
+    Direction.EXPORT: ("export_declaration", "export_release"),
+    Direction.IMPORT: ("import_declaration", "import_release"),
+}
+MAX_ANSWER = 512  # characters of an answer to a query (WCO StatementDescription an..512)
+
+
+class DeclarationConflict(ValidationError):
+    """A declaration of the trade is already on its way (answer 409)."""
+
+
+# -- who submits ----------------------------------------------------------------------------------------
+
+
+def submitter_for(actor: Actor, trade: Trade) -> Organisation:
+    """The organisation that submits in its own name: the trade's owner (a member who may change it), or
+    the customs broker appointed on the trade. PermissionDenied for anyone else."""
+    if actor.can(CHANGE, trade.organisation_id):
+        return Organisation.objects.get(pk=trade.organisation_id)
+    grant = grant_for(actor, trade, GrantScope.CUSTOMS)
+    if grant is None:
+        raise PermissionDenied(
+            _("Only the trade's organisation or its appointed customs broker may declare it.")
+        )
+    return grant.organisation
+
+
+def _require_verified(organisation: Organisation) -> None:
+    if not organisation.can_submit_to_third_parties:
+        raise ValidationError(
+            {
+                "__all__": [
+                    _(
+                        "%(org)s is not verified yet: declarations can be sent to customs only once an "
+                        "operator has verified the organisation."
+                    )
+                    % {"org": organisation.legal_name}
+                ]
+            }
+        )
+
+
+# -- windows ---------------------------------------------------------------------------------------------
+
+
+def choose_window(trade: Trade, channel: str | None) -> SingleWindow:
+    windows = windows_for(trade)
+    if channel:
+        windows = [w for w in windows if w.connector == channel]
+    if windows:
+        return windows[0]
+    country = declaration_country(trade)
+    if channel:
+        message = _("No single window of %(country)s takes declarations as %(format)s.") % {
+            "country": country,
+            "format": Channel(channel).label if channel in Channel.values else channel,
+        }
+        raise ValidationError({"channel": [message]})
+    raise ValidationError(
+        {
+            "__all__": [
+                _("No single window is configured for %(country)s yet: ask the platform operator.")
+                % {"country": country}
+            ]
+        }
+    )
+
+
+# -- submitting ------------------------------------------------------------------------------------------
+
+
+def current_declaration(trade: Trade) -> Declaration | None:
+    """The trade's newest declaration version (not scoped: for the services)."""
+    return Declaration.objects.filter(trade_id=trade.pk).order_by("-version").first()
+
+
+def _refuse_in_flight(trade: Trade) -> None:
+    current = current_declaration(trade)
+    if current is None or current.status in CLOSED_STATUSES:
+        return
+    if current.status in (S.CLEARED, S.GOODS_EXITED):
+        message = _("This trade's declaration was released by customs already.")
+    else:
+        message = _(
+            "A declaration of this trade is already with customs (%(status)s): follow it, or answer "
+            "its query."
+        ) % {"status": current.get_status_display()}
+    raise DeclarationConflict({"__all__": [message]})
+
+
+def _refuse_check_errors(trade: Trade, language: str) -> None:
+    result = run_check(trade, language=language)
+    if not result.has_errors:
+        return
+    errors = FieldErrors()
+    for finding in result.findings:
+        if finding.severity == "error":
+            errors.add(finding.field or "__all__", finding.message)
+    errors.raise_if_any()
+
+
+def _language() -> str:
+    language = (translation.get_language() or "en")[:2]
+    return language if language in LANGUAGES else "en"
+
+
+def _key_for(trade: Trade, idempotency_key: str | None) -> str:
+    if not idempotency_key:
+        return f"customs-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return f"customs-t{trade.pk}-{digest}"
+
+
+def _issue(actor: Actor, trade: Trade, channel: str):
+    """The declaration document, issued (signed, a new version) by the documents app, and its bytes."""
+    connector = connector_for(channel)
+    document = issue_documents(
+        actor=actor, trade=trade, kinds=[connector.document_kind], language=_language()
+    )[0]
+    return document, read_content(document)
+
+
+def _step(trade_id: int, code: str) -> ChecklistStep | None:
+    return ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
+
+
+def _move_step(
+    *,
+    trade_id: int,
+    code: str,
+    status: str,
+    note: str,
+    organisation: Organisation | None,
+    actor: Actor | None,
+) -> None:
+    step = _step(trade_id, code)
+    if step is None or step.status == StepStatus.NOT_NEEDED:
+        return
+    if step.status == StepStatus.DONE and status != StepStatus.DONE:
+        return  # a done step is not reopened by an answer about it
+    if step.status == status and step.note == note[:300]:
+        return
+    set_step_status(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
+
+
+def _enqueue(declaration: Declaration, body: bytes) -> None:
+    connector = connector_for(declaration.channel)
+    headers = {"Content-Type": connector.content_type}
+    if declaration.corrects_id:
+        headers["X-Correction-Of"] = declaration.conversation_id
+    enqueue(
+        topic=TOPIC,
+        payload=body,
+        idempotency_key=declaration.idempotency_key,
+        organisation_id=declaration.organisation_id,
+        headers=headers,
+        target=declaration.window.url(connector.path),
+    )
+
+
+def submit_declaration(
+    *, actor: Actor, trade: Trade, channel: str | None = None, idempotency_key: str | None = None
+) -> Declaration:
+    """Send the trade's declaration to its country's single window.
+
+    Checks who submits (the owner, or the appointed customs broker in its own name) and that it is
+    verified, that no declaration of the trade is on its way (DeclarationConflict), and that the
+    compliance check reports no error; issues the signed declaration document; then, in one transaction,
+    writes the declaration (queued), its outbox message, the audit event and the checklist step. A second
+    call with the same `idempotency_key` returns the declaration the first one made.
+    """
+    submitter = submitter_for(actor, trade)
+    key = _key_for(trade, idempotency_key)
+    if idempotency_key:
+        existing = Declaration.objects.filter(idempotency_key=key, trade_id=trade.pk).first()
+        if existing is not None:
+            return existing
+    _require_verified(submitter)
+    if channel and channel not in CONNECTORS:
+        raise ValidationError({"channel": [_("Choose WCO XML or UN/EDIFACT.")]})
+    window = choose_window(trade, channel)
+    _refuse_in_flight(trade)
+    _refuse_check_errors(trade, _language())
+    document, body = _issue(actor, trade, window.connector)
+    with transaction.atomic():
+        Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission of a trade at a time
+        if idempotency_key:
+            existing = Declaration.objects.filter(idempotency_key=key, trade_id=trade.pk).first()
+            if existing is not None:
+                return existing
+        _refuse_in_flight(trade)
+        version = (Declaration.objects.filter(trade_id=trade.pk).aggregate(v=Max("version"))["v"] or 0) + 1
+        now = timezone.now()
+        declaration = Declaration.objects.create(
+            trade=trade,
+            organisation_id=trade.organisation_id,
+            submitted_by_organisation=submitter,
+            submitted_by=actor.user,
+            window=window,
+            kind=trade.direction,
+            procedure=PROCEDURE_CODES.get(trade.direction, ""),
+            channel=window.connector,
+            document=document,
+            version=version,
+            lrn=default_lrn(trade.reference),
+            status=S.QUEUED,
+            status_at=now,
+            idempotency_key=key,
+            created_at=now,
+        )
+        _enqueue(declaration, body)
+        record_event(
+            actor=actor,
+            organisation_id=trade.organisation_id,
+            action="customs.declaration_submitted",
+            obj=declaration,
+            changes={
+                "trade": trade.reference,
+                "version": version,
+                "window": window.pk,
+                "channel": window.connector,
+                "submitted_by": submitter.legal_name,
+                "document": document.pk,
+                "sha256": document.sha256,
+                "idempotency_key": key,
+            },
+        )
+        _move_step(
+            trade_id=trade.pk,
+            code=STEP_CODES[trade.direction][0],
+            status=StepStatus.IN_PROGRESS,
+            note=_("Sent to customs (%(window)s).") % {"window": window.name},
+            organisation=submitter,
+            actor=actor,
+        )
+    return declaration
+
+
+# -- queries and corrections ------------------------------------------------------------------------------
+
+
+def answer_query(
+    *, actor: Actor, query: CustomsQuery, answer: str, description: str | None = None
+) -> Declaration:
+    """Answer customs' question: a correction (a new declaration version that `corrects` the queried one
+    and continues its conversation, sent with X-Correction-Of), carrying the answer and the trade's data as
+    they are now. `description` first amends the queried goods line (the trade's owner only)."""
+    answer = " ".join((answer or "").split())
+    errors = FieldErrors()
+    if not answer and not (description or "").strip():
+        errors.add("answer", _("Answer the question, or correct the goods description."))
+    if len(answer) > MAX_ANSWER:
+        errors.add("answer", _("Use at most %(max)s characters.") % {"max": MAX_ANSWER})
+    errors.raise_if_any()
+    original = Declaration.objects.select_related("window", "trade").get(pk=query.declaration_id)
+    trade = Trade.objects.select_related("place_of_loading", "place_of_discharge").get(pk=original.trade_id)
+    submitter = submitter_for(actor, trade)
+    _require_verified(submitter)
+    _refuse_unanswerable(query, original)
+    if description is not None and description.strip():
+        _amend_description(actor=actor, trade=trade, query=query, description=description)
+    _refuse_check_errors(trade, _language())
+    document, body = _issue(actor, trade, original.channel)
+    if answer:
+        body = connector_for(original.channel).with_explanation(body, answer)
+    with transaction.atomic():
+        Trade.objects.select_for_update().filter(pk=trade.pk).first()
+        query = CustomsQuery.objects.select_for_update().get(pk=query.pk)
+        original = Declaration.objects.select_related("window").get(pk=original.pk)
+        _refuse_unanswerable(query, original)
+        version = (Declaration.objects.filter(trade_id=trade.pk).aggregate(v=Max("version"))["v"] or 0) + 1
+        now = timezone.now()
+        correction = Declaration.objects.create(
+            trade=trade,
+            organisation_id=trade.organisation_id,
+            submitted_by_organisation=submitter,
+            submitted_by=actor.user,
+            window=original.window,
+            kind=original.kind,
+            procedure=original.procedure,
+            channel=original.channel,
+            document=document,
+            version=version,
+            corrects=original,
+            lrn=original.lrn,
+            # The window answers a correction under the original's conversation: its answers apply here.
+            conversation_id=original.conversation_id,
+            mrn=original.mrn,
+            last_sequence=original.last_sequence,
+            status=S.QUEUED,
+            status_at=now,
+            idempotency_key=_key_for(trade, None),
+            created_at=now,
+        )
+        query.status = QueryStatus.ANSWERED
+        query.answer = answer
+        query.answered_by = actor.user
+        query.answered_by_organisation = submitter
+        query.answered_at = now
+        query.correction = correction
+        query.save(
+            update_fields=[
+                "status",
+                "answer",
+                "answered_by",
+                "answered_by_organisation",
+                "answered_at",
+                "correction",
+            ]
+        )
+        _enqueue(correction, body)
+        record_event(
+            actor=actor,
+            organisation_id=trade.organisation_id,
+            action="customs.query_answered",
+            obj=query,
+            changes={
+                "trade": trade.reference,
+                "declaration": original.pk,
+                "correction": correction.pk,
+                "version": version,
+                "answer": answer,
+                "description_amended": bool((description or "").strip()),
+                "document": document.pk,
+            },
+        )
+    return correction
+
+
+def _refuse_unanswerable(query: CustomsQuery, original: Declaration) -> None:
+    if query.status != QueryStatus.OPEN:
+        raise DeclarationConflict({"__all__": [_("This question has been answered already.")]})
+    newest = current_declaration(original.trade)
+    if (
+        newest is None
+        or newest.pk != original.pk
+        or original.status != S.QUERY
+        or not original.conversation_id
+    ):
+        raise DeclarationConflict({"__all__": [_("Customs no longer waits for an answer to this question.")]})
+
+
+def _amend_description(*, actor: Actor, trade: Trade, query: CustomsQuery, description: str) -> None:
+    if not actor.can(CHANGE, trade.organisation_id):
+        raise PermissionDenied(_("Only the trade's organisation may change its goods lines."))
+    line = query.item_no or 1
+    goods = GoodsItem.objects.select_related("trade").filter(trade_id=trade.pk, line_no=line).first()
+    if goods is None:
+        goods = (
+            GoodsItem.objects.select_related("trade")
+            .filter(trade_id=trade.pk)
+            .order_by("line_no")[max(line - 1, 0) : line]
+            .first()
+        )
+    if goods is None:
+        raise ValidationError({"description": [_("The trade has no such goods line.")]})
+    item = GoodsItemData(
+        description=description.strip(),
+        hs_code=goods.hs_code_id,
+        origin_country=goods.origin_country_id,
+        quantity=goods.quantity,
+        unit=goods.unit_id,
+        packages_count=goods.packages_count,
+        package_type=goods.package_type_id,
+        net_mass_kg=goods.net_mass_kg,
+        gross_mass_kg=goods.gross_mass_kg,
+        unit_price=goods.unit_price,
+    )
+    try:
+        with transaction.atomic():
+            update_goods_item(actor=actor, goods=goods, item=item)
+    except ValidationError as exc:
+        raise ValidationError({"description": [m for ms in error_dict(exc).values() for m in ms]})
+
+
+# -- what the single window answers ----------------------------------------------------------------------
+
+
+def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
+    """The window took the declaration (202): note its conversation, and apply the answers that arrived
+    before this was noted (held as pending)."""
+    with transaction.atomic():
+        declaration = (
+            Declaration.objects.select_for_update(of=("self",)).select_related("trade").get(pk=declaration.pk)
+        )
+        now = timezone.now()
+        fields = {"sent_at": now}
+        if not declaration.conversation_id:
+            fields["conversation_id"] = result.conversation_id
+        if result.lrn and not declaration.lrn:
+            fields["lrn"] = result.lrn
+        first = declaration.sent_at is None
+        Declaration.objects.filter(pk=declaration.pk).update(**fields)
+        # Queued (or failed, then replayed by an operator): now sent. An answer applied meanwhile stays.
+        moved = Declaration.objects.filter(pk=declaration.pk, status__in=[S.QUEUED, S.FAILED]).update(
+            status=S.SENT, status_at=now, reasons=[]
+        )
+        ExchangedMessage.objects.filter(pk__in=[result.request.pk, result.response.pk]).update(
+            conversation_id=result.conversation_id
+        )
+        declaration.refresh_from_db()
+        if first:
+            record_event(
+                actor=None,
+                organisation_id=declaration.organisation_id,
+                action="customs.declaration_sent",
+                obj=declaration,
+                changes={
+                    "conversation_id": result.conversation_id,
+                    "lrn": result.lrn,
+                    "status_code": result.status_code,
+                    "request_sha256": result.request.sha256,
+                    "moved_to_sent": bool(moved),
+                },
+            )
+        attach_pending(declaration)
+    return declaration
+
+
+def record_failed(*, declaration: Declaration, reason: str) -> None:
+    """The outbox gave up on the declaration (refused by the window, or too many failed attempts)."""
+    with transaction.atomic():
+        declaration = (
+            Declaration.objects.select_for_update(of=("self",)).select_related("trade").get(pk=declaration.pk)
+        )
+        if declaration.status not in (S.QUEUED, S.SENT):
+            return
+        old = declaration.status
+        declaration.status = S.FAILED
+        declaration.status_at = timezone.now()
+        declaration.reasons = [{"code": "", "text": reason[:500], "item": None, "tag": None, "pointer": ""}]
+        declaration.save(update_fields=["status", "status_at", "reasons"])
+        record_event(
+            actor=None,
+            organisation_id=declaration.organisation_id,
+            action="customs.declaration_failed",
+            obj=declaration,
+            changes={"status": [old, S.FAILED], "reason": reason[:500]},
+        )
+        _after_status(declaration, S.FAILED, event=None)
+
+
+def head_of_conversation(
+    window: SingleWindow, conversation_id: str, *, lock: bool = True
+) -> Declaration | None:
+    """The newest declaration version of a conversation with this window's endpoint (its answers apply
+    there), locked for the caller's transaction."""
+    if not conversation_id:
+        return None
+    declarations = Declaration.objects.filter(
+        conversation_id=conversation_id,
+        window__base_url=window.base_url,
+        window__client_id=window.client_id,
+    ).order_by("-version")
+    if lock:
+        declarations = declarations.select_for_update(of=("self",))
+    return declarations.select_related("trade").first()
+
+
+def attach_pending(declaration: Declaration) -> int:
+    """Apply, in their order, the answers about this declaration's conversation that arrived before the
+    conversation was noted (inside the caller's transaction)."""
+    if not declaration.conversation_id:
+        return 0
+    pending = list(
+        DeclarationEvent.objects.filter(
+            declaration__isnull=True,
+            conversation_id=declaration.conversation_id,
+            window__base_url=declaration.window.base_url,
+            window__client_id=declaration.window.client_id,
+        ).order_by("sequence")
+    )
+    for event in pending:
+        event.declaration = declaration
+        event.save(update_fields=["declaration"])
+        ExchangedMessage.objects.filter(pk=event.message_id).update(
+            declaration=declaration,
+            organisation_id=declaration.organisation_id,
+            trade_id=declaration.trade_id,
+        )
+        apply_event(event)
+        declaration.refresh_from_db()
+    return len(pending)
+
+
+def apply_event(event: DeclarationEvent) -> bool:
+    """Apply one answer to its declaration (inside the caller's transaction, the declaration locked).
+
+    Applied when it is newer (a higher sequence) than the last answer applied and the declaration is not
+    final; otherwise kept as not applied: a late or repeated answer never moves a declaration back. An MRN
+    it carries is noted in any case."""
+    declaration = event.declaration
+    if declaration is None:
+        return False
+    if event.mrn and not declaration.mrn:
+        declaration.mrn = event.mrn
+        declaration.save(update_fields=["mrn"])
+    if (
+        not event.status
+        or declaration.status in FINAL_STATUSES
+        or event.sequence <= declaration.last_sequence
+    ):
+        if event.applied:
+            event.applied = False
+            event.save(update_fields=["applied"])
+        return False
+    old = declaration.status
+    declaration.status = event.status
+    declaration.status_at = timezone.now()
+    declaration.last_sequence = event.sequence
+    declaration.reasons = list(event.details.get("reasons") or [])
+    if event.mrn:
+        declaration.mrn = event.mrn
+    declaration.save(update_fields=["status", "status_at", "last_sequence", "reasons", "mrn"])
+    event.applied = True
+    event.save(update_fields=["applied"])
+    if event.status == S.QUERY:
+        CustomsQuery.objects.create(
+            declaration=declaration,
+            trade_id=declaration.trade_id,
+            organisation_id=declaration.organisation_id,
+            event=event,
+            text=str(event.details.get("question") or "")[:4000],
+            item_no=event.details.get("item") if isinstance(event.details.get("item"), int) else None,
+            limit_at=_parse_time(event.details.get("limit_at")),
+        )
+    else:
+        # Customs moved on: a question of this conversation still open is no longer waited for.
+        CustomsQuery.objects.filter(
+            declaration__conversation_id=declaration.conversation_id,
+            declaration__trade_id=declaration.trade_id,
+            status=QueryStatus.OPEN,
+        ).update(status=QueryStatus.CLOSED)
+    record_event(
+        actor=None,
+        organisation_id=declaration.organisation_id,
+        action="customs.declaration_answered",
+        obj=declaration,
+        changes={
+            "status": [old, event.status],
+            "sequence": event.sequence,
+            "notification_id": event.notification_id,
+            "mrn": declaration.mrn,
+            "message_sha256": event.message.sha256 if event.message_id else "",
+            "via": event.via,
+        },
+    )
+    _after_status(declaration, event.status, event=event)
+    return True
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(str(value))
+
+
+# -- what follows from a status: the checklist, notifications ----------------------------------------------
+
+TITLES = {
+    S.RECEIVED: gettext_lazy("{reference}: declaration received by customs"),
+    S.ACCEPTED: gettext_lazy("{reference}: declaration accepted, MRN {mrn}"),
+    S.REJECTED: gettext_lazy("{reference}: declaration rejected by customs"),
+    S.QUERY: gettext_lazy("{reference}: customs asks a question"),
+    S.DOCUMENTS_REQUIRED: gettext_lazy("{reference}: customs asks to see documents"),
+    S.CONTROL: gettext_lazy("{reference}: customs will inspect the goods"),
+    S.CLEARED: gettext_lazy("{reference}: goods released by customs"),
+    S.GOODS_EXITED: gettext_lazy("{reference}: exit of the goods confirmed"),
+    S.FAILED: gettext_lazy("{reference}: the declaration could not be delivered"),
+}
+QUIET = frozenset({S.RECEIVED})  # in the platform only, no e-mail
+
+
+def _notification_body(declaration: Declaration, event: DeclarationEvent | None) -> object:
+    """The lines of the notification, rendered in each member's language."""
+
+    def render() -> str:
+        lines = [reason_texts.describe(r) for r in declaration.reasons]
+        question = (event.details.get("question") if event else "") or ""
+        text = (event.details.get("text") if event else "") or ""
+        if question:
+            lines.insert(0, question)
+        elif text:
+            lines.insert(0, text)
+        return "\n".join(lines)
+
+    return lazy(render, str)()
+
+
+def _after_status(declaration: Declaration, status: str, *, event: DeclarationEvent | None) -> None:
+    """The checklist steps, notifications of the owner (and of the broker that submitted)."""
+    trade = declaration.trade
+    declare_code, release_code = STEP_CODES.get(declaration.kind, STEP_CODES[Direction.EXPORT])
+    submitter = declaration.submitted_by_organisation
+    user = declaration.submitted_by
+    with translation.override(user.language if user else settings.LANGUAGE_CODE):
+        moves: list[tuple[str, str, str]] = []
+        if status in (S.SENT, S.RECEIVED):
+            moves.append((declare_code, StepStatus.IN_PROGRESS, _("Received by customs.")))
+        elif status == S.ACCEPTED:
+            moves.append(
+                (
+                    declare_code,
+                    StepStatus.IN_PROGRESS,
+                    _("Accepted by customs, MRN %(mrn)s.") % {"mrn": declaration.mrn},
+                )
+            )
+        elif status == S.QUERY:
+            moves.append((declare_code, StepStatus.IN_PROGRESS, _("Customs asked a question: answer it.")))
+        elif status == S.DOCUMENTS_REQUIRED:
+            moves.append((release_code, StepStatus.IN_PROGRESS, _("Documentary check by customs.")))
+        elif status == S.CONTROL:
+            moves.append((release_code, StepStatus.IN_PROGRESS, _("Physical inspection by customs.")))
+        elif status in (S.CLEARED, S.GOODS_EXITED):
+            note = _("Released by customs, MRN %(mrn)s.") % {"mrn": declaration.mrn}
+            moves += [(declare_code, StepStatus.DONE, note), (release_code, StepStatus.DONE, note)]
+            if status == S.GOODS_EXITED and declaration.kind == Direction.EXPORT:
+                moves.append(("departed", StepStatus.DONE, _("Exit of the goods confirmed by customs.")))
+        elif status == S.REJECTED:
+            moves.append(
+                (
+                    declare_code,
+                    StepStatus.BLOCKED,
+                    _("Rejected by customs: correct the trade and submit again."),
+                )
+            )
+        elif status == S.FAILED:
+            moves.append((declare_code, StepStatus.BLOCKED, _("Could not be delivered to customs.")))
+        for code, step_status, note in moves:
+            _move_step(
+                trade_id=trade.pk,
+                code=code,
+                status=step_status,
+                note=note,
+                organisation=submitter,
+                actor=None,
+            )
+    title = TITLES.get(status)
+    if title is None:
+        return
+    title = format_lazy(title, reference=trade.reference, mrn=declaration.mrn or "—")
+    body = _notification_body(declaration, event)
+    url = reverse("customs:trade", kwargs={"pk": trade.pk})
+    for organisation_id in dict.fromkeys(
+        [declaration.organisation_id, declaration.submitted_by_organisation_id]
+    ):
+        notify(
+            organisation_id=organisation_id,
+            kind=f"customs.{status}",
+            title=title,
+            body=body,
+            url=url,
+            email=status not in QUIET,
+        )
+
+
+# -- single windows (operators) ------------------------------------------------------------------------
+
+
+def add_window(
+    *,
+    name: str,
+    country: str,
+    procedure: str,
+    connector: str,
+    base_url: str,
+    client_id: str,
+    secret: str = "",
+    secret_env: str = "",
+    timeout: float = 20.0,
+) -> SingleWindow:
+    """Configure (or reconfigure) the single window of a country, procedure and format."""
+    errors = FieldErrors()
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        errors.add("country", _("Enter an ISO 3166 alpha-2 country code."))
+    if procedure not in Procedure.values:
+        errors.add("procedure", _("Choose export, import, fx or vat."))
+    if connector not in Channel.values:
+        errors.add("connector", _("Choose wco-xml, edifact or json."))
+    if not base_url.startswith(("http://", "https://")):
+        errors.add("base_url", _("Enter an http or https URL."))
+    if not client_id:
+        errors.add("client_id", _("This field is required."))
+    if not secret and not secret_env:
+        errors.add("secret", _("Give the shared secret, or the environment variable that holds it."))
+    if not 0 < timeout <= 100:
+        errors.add("timeout", _("Enter a number of seconds between 1 and 100."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        window, created = SingleWindow.objects.select_for_update().get_or_create(
+            country=country,
+            procedure=procedure,
+            connector=connector,
+            defaults={
+                "name": name or f"{country} single window",
+                "base_url": base_url,
+                "client_id": client_id,
+            },
+        )
+        window.name = name or window.name
+        window.base_url = base_url
+        window.client_id = client_id
+        window.secret_env = secret_env
+        window.set_secret(secret)
+        window.timeout = timeout
+        window.active = True
+        window.save()
+        record_event(
+            actor=None,
+            organisation_id=None,
+            action="customs.window_added" if created else "customs.window_changed",
+            obj=window,
+            changes={
+                "country": country,
+                "procedure": procedure,
+                "connector": connector,
+                "base_url": base_url,
+                "client_id": client_id,
+                "secret_env": secret_env,
+                "timeout": timeout,
+            },
+        )
+    return window

@@ -1,0 +1,67 @@
+"""Background work of the customs app: delivering a declaration from the outbox (the handler of the topic
+"customs.declaration"), and polling the single windows for answers whose callback was lost."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from ismit import outbox
+from ismit.customs import answers, services
+from ismit.customs.connectors import connector_for
+from ismit.customs.models import Declaration
+
+logger = logging.getLogger("ismit.customs")
+
+
+@outbox.handler(services.TOPIC)
+def deliver_declaration(message) -> None:
+    """Send the declaration of an outbox message to its single window and note the conversation.
+
+    Raises outbox.Retry (timeouts, connection errors, 5xx) or outbox.Permanent (4xx): the declaration is
+    marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do."""
+    declaration = (
+        Declaration.objects.select_related("window", "corrects")
+        .filter(idempotency_key=message.idempotency_key)
+        .first()
+    )
+    if declaration is None:
+        raise outbox.Permanent(f"no declaration has the idempotency key {message.idempotency_key}")
+    if declaration.sent_at is not None:
+        return
+    correction_of = declaration.corrects.conversation_id if declaration.corrects_id else None
+    try:
+        result = connector_for(declaration.channel).send(
+            declaration.window,
+            declaration,
+            bytes(message.payload),
+            declaration.idempotency_key,
+            correction_of,
+        )
+    except outbox.Permanent as exc:
+        services.record_failed(declaration=declaration, reason=exc.reason)
+        raise
+    except outbox.Retry as exc:
+        if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            services.record_failed(declaration=declaration, reason=exc.reason)
+        raise
+    services.record_sent(declaration=declaration, result=result)
+
+
+def poll_all() -> int:
+    """Poll every single window endpoint once; returns the number of notifications read."""
+    read = 0
+    for window in answers.endpoints():
+        try:
+            read += answers.poll_window(window)
+        except (outbox.Retry, outbox.Permanent) as exc:
+            logger.warning("polling %s failed: %s", window, exc.reason)
+    answers.attach_all_waiting()
+    return read
+
+
+@shared_task(name="ismit.customs.poll", ignore_result=True)
+def poll_task() -> int:
+    return poll_all()

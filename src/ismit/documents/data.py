@@ -1,0 +1,270 @@
+"""The trade as every document generator sees it: one read-only snapshot, codes resolved to names.
+
+Generators never query the database: `document_data(trade)` reads everything once, and each generator
+declares (in `reads`) which of these fields it writes into its document. Field paths are the attribute
+names below, dotted for parties and places (``seller.name``, ``incoterm_place.code``) and prefixed with
+``items[].`` for goods lines (``items[].hs_code``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from ismit.accounts.models import Organisation, OrganisationIdentifier
+from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
+from ismit.trades.models import GoodsItem, Party, Trade
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class PartyView:
+    name: str
+    street: str
+    city: str
+    postcode: str
+    country: str  # ISO 3166-1 alpha-2
+    country_name: str
+    email: str = ""
+    identifiers: dict[str, str] | None = None  # scheme -> value: "vat", "eori", "tax", "business"
+
+    def identifier(self, scheme: str) -> str:
+        return (self.identifiers or {}).get(scheme, "")
+
+
+@dataclass(frozen=True)
+class PlaceView:
+    code: str  # UN/LOCODE, five characters: country + place
+    name: str
+    country: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    line_no: int
+    description: str
+    hs_code: str  # HS 2022 subheading, six digits
+    hs_description: str
+    origin_country: str
+    quantity: Decimal
+    unit: str  # UN/ECE Rec 20 code
+    unit_name: str
+    packages_count: int
+    package_type: str  # UN/ECE Rec 21 code
+    package_name: str
+    net_mass_kg: Decimal
+    gross_mass_kg: Decimal
+    unit_price: Decimal
+    line_amount: Decimal  # quantity x unit price, to the cent: derived, never typed
+
+
+@dataclass(frozen=True)
+class DocumentData:
+    trade_id: int
+    reference: str
+    direction: str  # "export" or "import"
+    issuer: PartyView  # the organisation that owns the trade and issues its documents
+    seller: PartyView
+    buyer: PartyView
+    consignee: PartyView | None
+    invoice_number: str
+    invoice_date: dt.date | None
+    currency: str  # ISO 4217
+    incoterm: str  # Incoterms 2020 rule, e.g. "FOB"
+    incoterm_name: str
+    incoterm_place: PlaceView
+    transport_mode: str  # UN/ECE Rec 19 code
+    transport_mode_name: str
+    place_of_loading: PlaceView
+    place_of_discharge: PlaceView
+    planned_departure: dt.date | None
+    payment_terms: str  # "advance", "lc", "collection", "open_account"
+    payment_days: int
+    items: tuple[ItemView, ...]
+    created_at: dt.datetime
+
+    # -- derived: never typed by anyone --------------------------------------------------------------
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((i.line_amount for i in self.items), start=Decimal("0.00"))
+
+    @property
+    def total_net_mass_kg(self) -> Decimal:
+        return sum((i.net_mass_kg for i in self.items), start=Decimal(0))
+
+    @property
+    def total_gross_mass_kg(self) -> Decimal:
+        return sum((i.gross_mass_kg for i in self.items), start=Decimal(0))
+
+    @property
+    def total_packages(self) -> int:
+        return sum(i.packages_count for i in self.items)
+
+    @property
+    def export_country(self) -> str:
+        return self.place_of_loading.country
+
+    @property
+    def destination_country(self) -> str:
+        return self.place_of_discharge.country
+
+    @property
+    def consignee_or_buyer(self) -> PartyView:
+        return self.consignee or self.buyer
+
+
+PARTY_TYPED = ("name", "street", "city", "postcode", "country")
+
+# Fields an MSME types (the denominator of the single entry ratio): everything on the trade form.
+TYPED_HEADER_FIELDS: tuple[str, ...] = (
+    "direction",
+    *(f"{role}.{f}" for role in ("seller", "buyer", "consignee") for f in PARTY_TYPED),
+    "invoice_number",
+    "invoice_date",
+    "currency",
+    "incoterm",
+    "incoterm_place",
+    "transport_mode",
+    "place_of_loading",
+    "place_of_discharge",
+    "planned_departure",
+    "payment_terms",
+    "payment_days",
+)
+TYPED_ITEM_FIELDS: tuple[str, ...] = (
+    "description",
+    "hs_code",
+    "origin_country",
+    "quantity",
+    "unit",
+    "packages_count",
+    "package_type",
+    "net_mass_kg",
+    "gross_mass_kg",
+    "unit_price",
+)
+ITEM_FIELDS = frozenset(f.name for f in fields(ItemView))
+
+
+def _country_names(codes: set[str], language: str) -> dict[str, str]:
+    rows = Country.objects.filter(code__in=codes).values_list("code", "name", "name_fr")
+    return {code: (name_fr if language == "fr" and name_fr else name) for code, name, name_fr in rows}
+
+
+def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
+    if party is None:
+        return None
+    return PartyView(
+        name=party.name,
+        street=party.street,
+        city=party.city,
+        postcode=party.postcode,
+        country=party.country_id,
+        country_name=names.get(party.country_id, party.country_id),
+        email=party.email,
+        identifiers=dict(party.identifiers or {}),
+    )
+
+
+def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
+    identifiers = dict(
+        OrganisationIdentifier.objects.filter(organisation=organisation).values_list("scheme", "value")
+    )
+    return PartyView(
+        name=organisation.legal_name,
+        street=organisation.street,
+        city=organisation.city,
+        postcode=organisation.postcode,
+        country=organisation.country,
+        country_name=names.get(organisation.country, organisation.country),
+        email=organisation.email,
+        identifiers=identifiers,
+    )
+
+
+def document_data(trade: Trade, *, language: str = "en") -> DocumentData:
+    """Reads the trade once (a handful of queries whatever its size) into a DocumentData snapshot."""
+    trade = (
+        Trade.objects.select_related(
+            "organisation",
+            "seller",
+            "buyer",
+            "consignee",
+            "incoterm",
+            "incoterm_place",
+            "transport_mode",
+            "place_of_loading",
+            "place_of_discharge",
+        )
+        .filter(pk=trade.pk)
+        .get()
+    )
+    items: list[GoodsItem] = list(GoodsItem.objects.filter(trade_id=trade.pk).order_by("line_no"))
+    hs_codes = {i.hs_code_id for i in items}
+    hs = dict(HSCode.objects.filter(code__in=hs_codes).values_list("code", "description"))
+    units = dict(
+        UnitOfMeasure.objects.filter(code__in={i.unit_id for i in items}).values_list("code", "name")
+    )
+    packages = dict(
+        PackageType.objects.filter(code__in={i.package_type_id for i in items}).values_list("code", "name")
+    )
+    countries = {trade.organisation.country, trade.seller.country_id, trade.buyer.country_id}
+    countries |= {i.origin_country_id for i in items}
+    countries |= {
+        loc.country for loc in (trade.incoterm_place, trade.place_of_loading, trade.place_of_discharge)
+    }
+    if trade.consignee_id:
+        countries.add(trade.consignee.country_id)
+    names = _country_names(countries, language)
+    mode: TransportMode = trade.transport_mode
+    incoterm = trade.incoterm
+
+    def place(loc: Location) -> PlaceView:
+        return PlaceView(code=loc.code, name=loc.name, country=loc.country)
+
+    return DocumentData(
+        trade_id=trade.pk,
+        reference=trade.reference,
+        direction=trade.direction,
+        issuer=_issuer(trade.organisation, names),
+        seller=_party(trade.seller, names),
+        buyer=_party(trade.buyer, names),
+        consignee=_party(trade.consignee, names),
+        invoice_number=trade.invoice_number,
+        invoice_date=trade.invoice_date,
+        currency=trade.currency_id,
+        incoterm=trade.incoterm_id,
+        incoterm_name=(incoterm.name_fr if language == "fr" and incoterm.name_fr else incoterm.name),
+        incoterm_place=place(trade.incoterm_place),
+        transport_mode=mode.code,
+        transport_mode_name=(mode.name_fr if language == "fr" and mode.name_fr else mode.name),
+        place_of_loading=place(trade.place_of_loading),
+        place_of_discharge=place(trade.place_of_discharge),
+        planned_departure=trade.planned_departure,
+        payment_terms=trade.payment_terms,
+        payment_days=trade.payment_days,
+        items=tuple(
+            ItemView(
+                line_no=i.line_no,
+                description=i.description,
+                hs_code=i.hs_code_id,
+                hs_description=hs.get(i.hs_code_id, ""),
+                origin_country=i.origin_country_id,
+                quantity=i.quantity,
+                unit=i.unit_id,
+                unit_name=units.get(i.unit_id, i.unit_id),
+                packages_count=i.packages_count,
+                package_type=i.package_type_id,
+                package_name=packages.get(i.package_type_id, i.package_type_id),
+                net_mass_kg=i.net_mass_kg,
+                gross_mass_kg=i.gross_mass_kg,
+                unit_price=i.unit_price,
+                line_amount=(i.quantity * i.unit_price).quantize(CENT),
+            )
+            for i in items
+        ),
+        created_at=trade.created_at,
+    )

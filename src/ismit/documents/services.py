@@ -1,0 +1,350 @@
+"""Writes of the documents app: issuing a trade's signed documents, rotating and revoking signing keys."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ismit.accounts.actors import Actor
+from ismit.accounts.models import Organisation
+from ismit.audit.services import record_event
+from ismit.documents import keys, signing
+from ismit.documents.data import document_data
+from ismit.documents.generators import all_generators
+from ismit.documents.generators.base import Generator
+from ismit.documents.models import (
+    SIGNATURE_SUFFIX,
+    DocumentStatus,
+    IssuedDocument,
+    KeyRole,
+    KeyStatus,
+    SigningKey,
+    kind_label,
+)
+from ismit.lib.scoping import ADMIN, CHANGE
+from ismit.trades.models import ChecklistStep, StepStatus, Trade
+from ismit.trades.services import set_step_status
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "fr")
+# Checklist steps that issuing a document completes (the certificate of origin and the declarations are
+# completed by the authorities that issue or accept them, not by our issuing them).
+STEPS_DONE_BY = {"commercial_invoice": "commercial_invoice", "packing_list": "packing_list"}
+
+
+# -- keys -------------------------------------------------------------------------------------------
+
+
+def _require_verified(organisation: Organisation) -> None:
+    organisation.refresh_from_db(fields=["verification_status", "legal_name", "country"])
+    if not organisation.can_submit_to_third_parties:
+        raise ValidationError(
+            {
+                "__all__": [
+                    _(
+                        "%(org)s is not verified yet: you can prepare trades and drafts, but signed "
+                        "documents for third parties can be issued only once an operator has verified the "
+                        "organisation."
+                    )
+                    % {"org": organisation.legal_name}
+                ]
+            }
+        )
+
+
+def signing_key_for_issue(organisation: Organisation, *, actor: Actor | None = None) -> SigningKey:
+    """The key an organisation signs with now: made on its first issue if it has none yet."""
+    _require_verified(organisation)
+    return keys.ensure_signing_key(organisation, actor=actor)
+
+
+def _may_manage_keys(actor: Actor | None, organisation: Organisation | None) -> bool:
+    # `None` is the operator at the command line (`ismit documents rotate-key`).
+    if actor is None or actor.is_operator:
+        return True
+    return organisation is not None and actor.can(ADMIN, organisation.pk)
+
+
+@transaction.atomic
+def rotate_key(*, actor: Actor | None, organisation: Organisation) -> SigningKey:
+    """A new key and certificate for the organisation. The old key signs nothing more; what it signed
+    stays valid."""
+    if not _may_manage_keys(actor, organisation):
+        raise PermissionDenied(_("Only the organisation's owners or an operator may rotate its signing key."))
+    _require_verified(organisation)
+    old = keys.active_key(organisation)
+    key = keys.ensure_signing_key(organisation, actor=actor, renew=old is not None)
+    record_event(
+        actor=actor,
+        organisation_id=organisation.pk,
+        action="signing_key.rotated",
+        obj=key,
+        changes={"retired": old.fingerprint if old else None, "active": key.fingerprint},
+    )
+    return key
+
+
+@transaction.atomic
+def revoke_key(*, actor: Actor | None, key: SigningKey, reason: str) -> SigningKey:
+    """Revoke a key (stolen, or issued in error): every document it signed is reported as revoked."""
+    if actor is not None and not actor.is_operator:
+        raise PermissionDenied(_("Only platform operators revoke signing keys."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Give the reason for the revocation.")]})
+    key = SigningKey.objects.select_for_update().get(pk=key.pk)
+    if key.role != KeyRole.SIGNER:
+        raise ValidationError({"__all__": [_("The platform's CA is not revoked this way.")]})
+    if key.status == KeyStatus.REVOKED:
+        return key
+    old = key.status
+    key.status = KeyStatus.REVOKED
+    key.revoked_at = timezone.now()
+    key.revocation_reason = reason.strip()[:300]
+    key.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    revoked = IssuedDocument.objects.filter(signer_key=key).exclude(status=DocumentStatus.REVOKED)
+    count = revoked.update(status=DocumentStatus.REVOKED)
+    record_event(
+        actor=actor,
+        organisation_id=key.organisation_id,
+        action="signing_key.revoked",
+        obj=key,
+        changes={
+            "fingerprint": key.fingerprint,
+            "status": [old, key.status],
+            "reason": key.revocation_reason,
+            "documents_revoked": count,
+        },
+    )
+    return key
+
+
+# -- issuing ----------------------------------------------------------------------------------------
+
+
+def _chosen(kinds: Iterable[str] | None) -> list[Generator]:
+    generators = all_generators()
+    if kinds is None:
+        return generators
+    wanted = set(kinds)
+    unknown = wanted - {g.kind for g in generators}
+    if unknown:
+        raise ValidationError(
+            {"kinds": [_("Unknown kind of document: %(kinds)s") % {"kinds": ", ".join(sorted(unknown))}]}
+        )
+    if not wanted:
+        raise ValidationError({"kinds": [_("Choose at least one kind of document.")]})
+    return [g for g in generators if g.kind in wanted]
+
+
+def _refuse_blocked_declarations(trade: Trade, generators: list[Generator], *, explicit: bool, language: str):
+    """Declarations are not issued while the compliance check reports errors. Asked for by name, that is an
+    error; as part of the whole set, they are left out (the page says so) and the other documents issued."""
+    if not any(g.is_declaration for g in generators):
+        return generators
+    from ismit.compliance.check import run_check  # the layer below; imported here, when needed
+
+    result = run_check(trade, language=language)
+    if not result.has_errors:
+        return generators
+    if explicit:
+        errors = [f.message for f in result.findings if f.severity == "error"]
+        message = _("Declarations cannot be issued while the compliance check reports errors: %(errors)s") % {
+            "errors": " ".join(str(e) for e in errors[:5])
+        }
+        raise ValidationError({"kinds": [message]})
+    return [g for g in generators if not g.is_declaration]
+
+
+def _render(generator: Generator, data, language: str) -> bytes:
+    label = kind_label(generator.kind)
+    try:
+        content = generator.render(data, language=language)
+    except ValidationError as exc:
+        messages = [_("%(document)s: %(error)s") % {"document": label, "error": m} for m in exc.messages]
+        raise ValidationError({"__all__": messages})
+    except Exception as exc:
+        logger.exception(
+            "generator %s.%s failed on trade %s", generator.kind, generator.format, data.reference
+        )
+        raise ValidationError(
+            {
+                "__all__": [
+                    _("The %(document)s (%(format)s) could not be generated: %(error)s")
+                    % {
+                        "document": label,
+                        "format": generator.format.upper(),
+                        "error": str(exc)[:200] or type(exc).__name__,
+                    }
+                ]
+            }
+        )
+    if not isinstance(content, bytes) or not content:
+        raise ValidationError({"__all__": [_("The %(document)s came out empty.") % {"document": label}]})
+    return content
+
+
+def _sign(generator: Generator, content: bytes, material: keys.SignerMaterial) -> signing.Signed:
+    try:
+        return signing.sign(
+            content,
+            fmt=generator.format,
+            signer=material,
+            filename=f"{generator.kind}.{generator.format}",
+            media_type=generator.media_type,
+        )
+    except Exception as exc:
+        logger.exception("signing %s.%s failed", generator.kind, generator.format)
+        raise ValidationError(
+            {
+                "__all__": [
+                    _("The %(document)s could not be signed: %(error)s")
+                    % {"document": kind_label(generator.kind), "error": str(exc)[:200] or type(exc).__name__}
+                ]
+            }
+        )
+
+
+def _declares_under_grant(actor: Actor, trade: Trade, kinds: Iterable[str] | None) -> bool:
+    """A customs broker appointed on the trade issues its declarations (only those) to submit them."""
+    from ismit.trades.models import GrantScope
+    from ismit.trades.queries import grant_for
+
+    declarations = {g.kind for g in all_generators() if g.is_declaration}
+    if not kinds or not set(kinds) <= declarations:
+        return False
+    return grant_for(actor, trade, GrantScope.CUSTOMS) is not None
+
+
+def issue_documents(
+    *, actor: Actor, trade: Trade, kinds: Iterable[str] | None = None, language: str = "en"
+) -> list[IssuedDocument]:
+    """Generate, sign and store the trade's documents (all of them, or the `kinds` named).
+
+    Each one is a new version of its kind and format; the previous version is marked superseded and
+    stays verifiable. All or nothing: one transaction, and the stored files are removed if it fails.
+    """
+    if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
+        raise PermissionDenied(_("You may not issue documents for this trade."))
+    if language not in LANGUAGES:
+        raise ValidationError({"language": [_("Choose English or French.")]})
+    generators = _chosen(kinds)
+    organisation = Organisation.objects.get(pk=trade.organisation_id)
+    key = signing_key_for_issue(organisation, actor=actor)
+    generators = _refuse_blocked_declarations(
+        trade, generators, explicit=kinds is not None, language=language
+    )
+
+    # The slow part (rendering, signing) runs before the transaction: no lock is held meanwhile.
+    data = document_data(trade, language=language)
+    material = keys.signer_material(key)
+    signed = [(g, _sign(g, _render(g, data, language), material)) for g in generators]
+
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one issue of a trade at a time
+            if not SigningKey.objects.filter(
+                pk=key.pk, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED]
+            ).exists():
+                raise ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
+            issued = [
+                _store(
+                    actor=actor, trade=trade, generator=g, signed=s, key=key, language=language, stored=stored
+                )
+                for g, s in signed
+            ]
+            _complete_steps(actor=actor, trade=trade, issued=issued)
+    except BaseException:
+        for name in stored:
+            try:
+                default_storage.delete(name)
+            except Exception:  # the original error matters more than a file left behind
+                logger.exception("could not remove %s after a failed issue", name)
+        raise
+    return issued
+
+
+def _store(
+    *,
+    actor: Actor,
+    trade: Trade,
+    generator: Generator,
+    signed: signing.Signed,
+    key: SigningKey,
+    language: str,
+    stored: list[str],
+) -> IssuedDocument:
+    previous = (
+        IssuedDocument.objects.select_for_update()
+        .filter(trade=trade, kind=generator.kind, format=generator.format)
+        .order_by("-version")
+        .first()
+    )
+    document = IssuedDocument(
+        organisation_id=trade.organisation_id,
+        trade=trade,
+        kind=generator.kind,
+        format=generator.format,
+        media_type=generator.media_type,
+        version=(previous.version + 1) if previous else 1,
+        language=language,
+        supersedes=previous,
+        sha256=signing.sha256_hex(signed.data),
+        size=len(signed.data),
+        signature_sha256=signed.signature_sha256,
+        signer_key=key,
+        issued_by=actor.user,
+    )
+    document.file.save(document.filename, ContentFile(signed.data), save=False)
+    stored.append(document.file.name)
+    if signed.signature is not None:
+        name = document.filename + SIGNATURE_SUFFIX[generator.format]
+        document.signature.save(name, ContentFile(signed.signature), save=False)
+        stored.append(document.signature.name)
+    document.save()
+    if previous is not None and previous.status == DocumentStatus.ISSUED:
+        previous.status = DocumentStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+    record_event(
+        actor=actor,
+        organisation_id=trade.organisation_id,
+        action="document.issued",
+        obj=document,
+        changes={
+            "trade": trade.reference,
+            "kind": document.kind,
+            "format": document.format,
+            "version": document.version,
+            "language": language,
+            "sha256": document.sha256,
+            "signer": key.fingerprint,
+            "supersedes": previous.pk if previous else None,
+        },
+    )
+    return document
+
+
+def _complete_steps(*, actor: Actor, trade: Trade, issued: list[IssuedDocument]) -> None:
+    versions = {d.kind: d.version for d in issued if d.kind in STEPS_DONE_BY}
+    if not versions:
+        return
+    steps = ChecklistStep.objects.filter(
+        trade_id=trade.pk, code__in=[STEPS_DONE_BY[k] for k in versions]
+    ).exclude(status__in=[StepStatus.DONE, StepStatus.NOT_NEEDED])
+    for step in steps:
+        kind = next(k for k, code in STEPS_DONE_BY.items() if code == step.code)
+        set_step_status(
+            actor=actor,
+            step=step,
+            status=StepStatus.DONE,
+            note=_("Issued and signed on ISMIT (version %(version)s).") % {"version": versions[kind]},
+            acting_organisation=trade.organisation,
+        )
