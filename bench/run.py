@@ -203,6 +203,10 @@ def main() -> None:
             server.wait(10)
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    # Declarations through web server, workers and the reference single window, on a database of their own
+    # (bench/declarations.py; RabbitMQ when CELERY_BROKER_URL is amqp://, else the filesystem transport).
+    if subprocess.run([sys.executable, str(ROOT / "bench" / "declarations.py")]).returncode:
+        raise SystemExit("bench/declarations.py failed")
 
 
 async def wait_ready(port: int, headers: dict) -> None:

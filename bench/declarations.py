@@ -1,0 +1,477 @@
+"""Declarations through the whole platform (issue 4), run at the end of `make bench` by bench/run.py, or on
+its own: `.venv/bin/python bench/declarations.py`.
+
+1. A fresh PostgreSQL database (BENCH_PG), migrated, with the reference data and the starter compliance
+   rules; BENCH_DECL_MSMES (50) verified MSMEs with an API token each and BENCH_DECLARATIONS (1,000) trades
+   between them (a cashew export of two lines each), written directly through the services.
+2. The reference single window measured alone: `ismit.nsw_sim.bench.intake_rate` against an `ismit nsw-sim`
+   of its own (zero delay, no callbacks), nothing else running: the limit the platform can reach.
+3. The platform: `ismit serve`, BENCH_DECL_WORKERS `ismit worker` processes (BENCH_DECL_CONCURRENCY each),
+   `ismit beat`, and an `ismit nsw-sim` at zero delay calling back the platform. The broker is RabbitMQ when
+   CELERY_BROKER_URL is amqp:// (on a queue of the run's own), else the filesystem transport.
+4. BENCH_DECL_CLIENTS HTTP clients submit every trade's declaration as its MSME would
+   (`POST /api/v1/trades/{id}/declarations` with an Idempotency-Key, in the MSMEs' turn); the run ends when
+   every declaration has its final status (goods exited). Each submission's clock starts when its request
+   is sent; its end is the declaration's status time in the database (same machine, same clock).
+
+Prints `BENCH declarations_per_min` (first submission to last final status), `declaration_p50_s`,
+`declaration_p99_s`, `sim_intake_per_min`, `declarations_vs_sim_ratio`, `declarations_25k_projected_min`, and
+where the time went: the stages of a declaration and the CPU time of each process per declaration.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+ISMIT = str(Path(sys.executable).parent / "ismit")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+COUNT = int(os.environ.get("BENCH_DECLARATIONS", "1000"))
+MSMES = int(os.environ.get("BENCH_DECL_MSMES", "50"))
+WORKERS = int(os.environ.get("BENCH_DECL_WORKERS", "1"))
+CONCURRENCY = int(os.environ.get("BENCH_DECL_CONCURRENCY", "4"))
+CLIENTS = int(os.environ.get("BENCH_DECL_CLIENTS", "8"))
+WEB_WORKERS = os.environ.get("BENCH_DECL_WEB_WORKERS", "2")
+WEB_THREADS = os.environ.get("BENCH_DECL_WEB_THREADS", "8")
+SETUP_PROCESSES = int(os.environ.get("BENCH_DECL_SETUP_PROCESSES", "2"))
+TIMEOUT_S = float(os.environ.get("BENCH_DECL_TIMEOUT_S", str(max(900, COUNT * 0.6))))
+CLIENT_ID, SECRET = "ismit-bench", "bench-" + secrets.token_hex(16)
+FINAL = ("goods_exited", "rejected", "failed")
+
+SETUP = """
+import json
+from django.db import transaction
+from ismit.accounts.models import Organisation, User, VerificationStatus
+from ismit.accounts.services import create_api_token, create_organisation
+from ismit.accounts.actors import actor_for
+from ismit.trades.samples import cashew_export
+from ismit.trades.services import create_trade
+from dataclasses import replace
+from decimal import Decimal
+
+first, last, per_msme, extra = FIRST, LAST, PER_MSME, EXTRA
+out = []
+for n in range(first, last):
+    user = User.objects.create_user(email=f"msme{n}@bench-declarations.example", password=None)
+    org = create_organisation(
+        by=user, legal_name=f"Bench Exporter {n:03d} SARL", kind="msme", country="CI", city="Abidjan",
+        street="Zone 4", identifiers={"business": f"CI-ABJ-2026-B-{n:05d}"},
+    )
+    Organisation.objects.filter(pk=org.pk).update(verification_status=VerificationStatus.VERIFIED)
+    org.refresh_from_db()
+    actor = actor_for(user)
+    _, key = create_api_token(user=user, name="bench")
+    trades = []
+    for t in range(per_msme + (1 if n < extra else 0)):
+        data = cashew_export(seller_name=org.legal_name, reference=f"BD{n:03d}-{t:05d}")
+        # 10 t of kernels instead of 15 t: 69,250 EUR, under the window's documentary-check threshold
+        # (100,000 EUR), so the declaration takes the common path: received, accepted, cleared, exited.
+        kernels, nuts = data.items
+        kernels = replace(kernels, quantity=Decimal("10000"), net_mass_kg=Decimal("10000"),
+                          gross_mass_kg=Decimal("10300"), packages_count=500)
+        data = replace(data, items=[kernels, nuts])
+        trades.append(create_trade(actor=actor, organisation=org, data=data).pk)
+    out.append({"key": key, "organisation": org.pk, "trades": trades})
+print("SETUP" + json.dumps(out))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start")
+
+
+def cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of a process group (clock ticks)."""
+    return _cpu(lambda fields: int(fields[2]) == pgid)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of the machine's PostgreSQL processes (the server and its backends)."""
+    return _cpu(lambda fields: False, comm="postgres")
+
+
+def _cpu(match, comm: str = "") -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if (comm and name == comm) or (not comm and match(fields)):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+class Processes:
+    def __init__(self, env: dict[str, str], folder: Path):
+        self.env, self.folder = env, folder
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
+        log = (self.folder / f"{name}.log").open("w")
+        proc = subprocess.Popen(
+            args, env=env or self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs[name] = proc
+        return proc
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log_tail(self, name: str) -> str:
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+
+def sim_args(port: int, db: Path, callback_url: str = "") -> list[str]:
+    args = [
+        ISMIT,
+        "nsw-sim",
+        f"--port={port}",
+        f"--db={db}",
+        f"--client-id={CLIENT_ID}",
+        f"--secret={SECRET}",
+        "--delay=0",
+        "--jitter=0",
+    ]
+    return args + ([f"--callback-url={callback_url}"] if callback_url else [])
+
+
+def measure_sim_alone(processes: Processes, folder: Path) -> float:
+    """Declarations per second the reference single window takes in, alone on the machine."""
+    from ismit.nsw_sim.bench import intake_rate
+
+    port = free_port()
+    proc = processes.start("nsw-sim-alone", sim_args(port, folder / "nsw-sim-alone.sqlite3"))
+    wait_http(f"http://127.0.0.1:{port}/_sim/health", proc, "nsw-sim")
+    url = f"http://127.0.0.1:{port}"
+    intake_rate(url, CLIENT_ID, SECRET, count=200, threads=8)  # warm-up
+    result = intake_rate(url, CLIENT_ID, SECRET, count=max(COUNT, 1000), threads=8)
+    processes.stop("nsw-sim-alone")
+    if result["errors"]:
+        raise SystemExit(f"nsw-sim intake errors: {result['first_errors']}")
+    return result["per_second"]
+
+
+def submit_all(port: int, jobs: list[tuple[str, int, int]]) -> tuple[dict[int, float], list[float]]:
+    """Submit every (token, organisation, trade) from CLIENTS keep-alive connections; returns
+    {declaration id: time its request was sent} and the request durations."""
+    work: queue.Queue = queue.Queue()
+    for job in jobs:
+        work.put(job)
+    sent: dict[int, float] = {}
+    durations: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    run = secrets.token_hex(3)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while not errors:
+            try:
+                token, organisation, trade_id = work.get_nowait()
+            except queue.Empty:
+                break
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "X-ISMIT-Organisation": str(organisation),
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"bench-{run}-{trade_id}",
+            }
+            started = time.time()
+            try:
+                conn.request("POST", f"/api/v1/trades/{trade_id}/declarations", body=b"{}", headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(f"trade {trade_id}: {exc}")
+                break
+            if response.status != 201:
+                errors.append(f"trade {trade_id}: HTTP {response.status} {body[:500]!r}")
+                break
+            with lock:
+                sent[json.loads(body)["id"]] = started
+                durations.append(time.time() - started)
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit("submission failed: " + "; ".join(errors[:3]))
+    return sent, durations
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def setup(env: dict[str, str]) -> list[tuple[str, int, int]]:
+    """The MSMEs and their trades, written by SETUP_PROCESSES `ismit shell` processes at once; the
+    submissions to make, the MSMEs taking turns."""
+    per_msme, extra = divmod(COUNT, MSMES)
+    slices = [
+        (MSMES * i // SETUP_PROCESSES, MSMES * (i + 1) // SETUP_PROCESSES) for i in range(SETUP_PROCESSES)
+    ]
+    slices = [(first, last) for first, last in slices if last > first]
+    procs = []
+    for first, last in slices:
+        script = (
+            SETUP.replace("FIRST", str(first))
+            .replace("LAST", str(last))
+            .replace("PER_MSME", str(per_msme))
+            .replace("EXTRA", str(extra))
+        )
+        procs.append(
+            subprocess.Popen(
+                [ISMIT, "shell", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        )
+    msmes = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"setup failed:\n{err.decode()[-3000:]}")
+        msmes += json.loads(out.decode().split("SETUP", 1)[1])
+    jobs = []
+    for turn in range(max(len(m["trades"]) for m in msmes)):
+        for msme in msmes:
+            if turn < len(msme["trades"]):
+                jobs.append((msme["key"], msme["organisation"], msme["trades"][turn]))
+    return jobs
+
+
+def main() -> None:
+    stamp = f"{int(time.time())}_{secrets.token_hex(2)}"
+    db = f"ismit_bench_decl_{stamp}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    folder = Path(tempfile.mkdtemp(prefix="ismit-bench-declarations-"))
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    task_queue = f"ismit-bench-declarations-{stamp}"
+    web_port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NSW_SIM_")},
+        "DATABASE_URL": f"{PG}/{db}",
+        "ISMIT_VAR_DIR": str(folder / "var"),
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "SITE_URL": f"http://127.0.0.1:{web_port}",
+        "LOG_LEVEL": "WARNING",
+        "WEB_ACCESS_LOG": "0",
+        "CELERY_BROKER_URL": broker if broker.startswith("amqp") else "filesystem://localhost/",
+        "ISMIT_TASK_QUEUE": task_queue,
+    }
+    processes = Processes(env, folder)
+    try:
+
+        def run(*args: str) -> str:
+            done = subprocess.run([ISMIT, *args], env=env, capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"ismit {args[0]} failed:\n{done.stderr[-3000:]}")
+            return done.stdout
+
+        run("migrate", "--noinput")
+        run("refdata", "load")
+        run("compliance", "load-starter")
+        started = time.perf_counter()
+        jobs = setup(env)
+        print(
+            f"declarations: setup of {MSMES} MSMEs and {len(jobs)} trades in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+
+        sim_per_s = measure_sim_alone(processes, folder)
+        print(f"BENCH sim_intake_per_min {sim_per_s * 60:.0f}", flush=True)
+
+        # The platform and its single window.
+        sim_port = free_port()
+        out = run(
+            "customs",
+            "add-window",
+            "--country=CI",
+            "--procedure=export",
+            "--connector=wco-xml",
+            f"--base-url=http://127.0.0.1:{sim_port}",
+            f"--client-id={CLIENT_ID}",
+            f"--secret={SECRET}",
+        )
+        callback_url = next(
+            line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("callback URL: ")
+        )
+        sim = processes.start("nsw-sim", sim_args(sim_port, folder / "nsw-sim.sqlite3", callback_url))
+        wait_http(f"http://127.0.0.1:{sim_port}/_sim/health", sim, "nsw-sim")
+        web = processes.start(
+            "web",
+            [ISMIT, "serve", f"--port={web_port}", f"--workers={WEB_WORKERS}", f"--threads={WEB_THREADS}"],
+        )
+        wait_http(f"http://127.0.0.1:{web_port}/accounts/login/", web, "ismit serve")
+        processes.start("beat", [ISMIT, "beat"])
+        for n in range(WORKERS):
+            processes.start(
+                f"worker-{n}",
+                [ISMIT, "worker", f"--concurrency={CONCURRENCY}", f"--hostname=bench{n}-{stamp}@%h"],
+            )
+        time.sleep(5)  # the workers connect and start their pools
+        for name, proc in processes.procs.items():
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} exited:\n{processes.log_tail(name)}")
+
+        groups = {name: proc.pid for name, proc in processes.procs.items()}
+        cpu_before = {name: cpu_seconds(pgid) for name, pgid in groups.items()}
+        pg_before = postgres_cpu_seconds()
+        clock = time.time()
+        sent, durations = submit_all(web_port, jobs)
+        submitted_at = time.time()
+        deadline = time.monotonic() + TIMEOUT_S
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            while True:
+                done = conn.execute(
+                    "SELECT COUNT(*) FROM customs_declaration WHERE status = ANY(%s)", (list(FINAL),)
+                ).fetchone()[0]
+                if done >= len(sent):
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"only {done} of {len(sent)} declarations final after {TIMEOUT_S:.0f} s")
+                time.sleep(0.25)
+            finished_at = time.time()
+            cpu = {name: cpu_seconds(pgid) - cpu_before[name] for name, pgid in groups.items()}
+            pg_cpu = postgres_cpu_seconds() - pg_before
+            rows = conn.execute(
+                "SELECT id, status, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM sent_at), "
+                "EXTRACT(EPOCH FROM status_at) FROM customs_declaration"
+            ).fetchall()
+            attempts = conn.execute(
+                "SELECT COUNT(*), AVG(duration_ms), percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) "
+                "FROM outbox_outboxattempt"
+            ).fetchone()
+            events = conn.execute(
+                "SELECT via, COUNT(*), SUM(arrivals) FROM customs_declarationevent GROUP BY via"
+            ).fetchall()
+        statuses: dict[str, int] = {}
+        for _, status, *_ in rows:
+            statuses[status] = statuses.get(status, 0) + 1
+        if set(statuses) != {"goods_exited"}:
+            raise SystemExit(f"not every declaration went through: {statuses}")
+        by_id = {r[0]: r for r in rows}
+        latencies = [float(by_id[d][4]) - t for d, t in sent.items()]
+        first, last = min(sent.values()), max(float(r[4]) for r in rows)
+        per_min = len(sent) / (last - first) * 60
+        sim_per_min = sim_per_s * 60
+
+        print(f"BENCH declarations_per_min {per_min:.0f}")
+        print(f"BENCH declaration_p50_s {statistics.median(latencies):.2f}")
+        print(f"BENCH declaration_p99_s {percentile(latencies, 99):.2f}")
+        print(f"BENCH declarations_vs_sim_ratio {per_min / sim_per_min:.3f}")
+        print(f"BENCH declarations_25k_projected_min {25000 / per_min:.1f}")
+        if COUNT >= 25000:
+            print(f"BENCH declarations_{COUNT // 1000}k_min {(last - first) / 60:.1f}")
+
+        # Where the time went.
+        queued = [float(by_id[d][2]) - t for d, t in sent.items()]  # the API's answer (declaration written)
+        delivered = [float(r[3]) - float(r[2]) for r in rows]  # written -> taken by the window (202)
+        answered = [float(r[4]) - float(r[3]) for r in rows]  # taken -> goods exited (4 or 5 answers)
+        n = len(sent)
+        print(
+            f"declarations: {n} from {MSMES} MSMEs; {CLIENTS} clients, web {WEB_WORKERS}x{WEB_THREADS}, "
+            f"{WORKERS} worker(s) x {CONCURRENCY}, broker {env['CELERY_BROKER_URL'].split(':')[0]}"
+        )
+        submit_s = submitted_at - clock
+        print(
+            f"declarations: submitting took {submit_s:.1f} s ({n / submit_s:.1f}/s, request p50 "
+            f"{statistics.median(durations) * 1000:.0f} ms); the last final status "
+            f"{finished_at - submitted_at:.1f} s later"
+        )
+        print(
+            f"declarations: p50 per stage: API answer {statistics.median(queued) * 1000:.0f} ms, delivery "
+            f"{statistics.median(delivered) * 1000:.0f} ms, answers to the exit "
+            f"{statistics.median(answered) * 1000:.0f} ms; deliveries {attempts[0]} "
+            f"(handler avg {float(attempts[1] or 0):.0f} ms, p50 {float(attempts[2] or 0):.0f} ms)"
+        )
+        print("declarations: answers received " + ", ".join(f"{v}: {c} ({a} arrivals)" for v, c, a in events))
+        cpu_line = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items())
+        total = sum(cpu.values()) + pg_cpu
+        print(
+            f"declarations: CPU {cpu_line}, postgres {pg_cpu:.1f} s; total {total:.1f} s in "
+            f"{last - first:.1f} s of wall clock on {os.cpu_count()} cores"
+        )
+        components: dict[str, float] = {}
+        for name, seconds in (*cpu.items(), ("postgres", pg_cpu)):
+            key = "worker" if name.startswith("worker") else name.replace("-", "_")
+            components[key] = components.get(key, 0.0) + seconds
+        for key, seconds in components.items():
+            print(f"BENCH declaration_cpu_ms_{key} {seconds / n * 1000:.1f}")
+    finally:
+        processes.stop_all()
+        if broker.startswith("amqp"):
+            from kombu import Connection
+
+            with Connection(broker) as conn:
+                try:
+                    conn.default_channel.queue_delete(task_queue)
+                    conn.default_channel.exchange_delete(task_queue)
+                except Exception as exc:  # the queue may never have been declared
+                    print(f"declarations: could not delete the queue {task_queue}: {exc}")
+        if os.environ.get("BENCH_KEEP") != "1":
+            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+        else:  # BENCH_KEEP=1: to look at what happened
+            print(f"declarations: database {db} and logs in {folder} kept")
+
+
+if __name__ == "__main__":
+    main()
