@@ -45,7 +45,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 COUNT = int(os.environ.get("BENCH_DECLARATIONS", "1000"))
 MSMES = int(os.environ.get("BENCH_DECL_MSMES", "50"))
 WORKERS = int(os.environ.get("BENCH_DECL_WORKERS", "1"))
-CONCURRENCY = int(os.environ.get("BENCH_DECL_CONCURRENCY", "4"))
+CONCURRENCY = int(os.environ.get("BENCH_DECL_CONCURRENCY", "2"))
 CLIENTS = int(os.environ.get("BENCH_DECL_CLIENTS", "8"))
 WEB_WORKERS = os.environ.get("BENCH_DECL_WEB_WORKERS", "2")
 WEB_THREADS = os.environ.get("BENCH_DECL_WEB_THREADS", "8")
@@ -53,6 +53,7 @@ SETUP_PROCESSES = int(os.environ.get("BENCH_DECL_SETUP_PROCESSES", "2"))
 TIMEOUT_S = float(os.environ.get("BENCH_DECL_TIMEOUT_S", str(max(900, COUNT * 0.6))))
 CLIENT_ID, SECRET = "ismit-bench", "bench-" + secrets.token_hex(16)
 FINAL = ("goods_exited", "rejected", "failed")
+STAGE_SAMPLE = int(os.environ.get("BENCH_DECL_STAGE_SAMPLE", "30"))
 
 SETUP = """
 import json
@@ -92,6 +93,72 @@ print("SETUP" + json.dumps(out))
 """
 
 
+# The cost of each stage of a declaration, one after the other in one process with nothing else running
+# (run in `ismit shell` after the measurement, against a single window without callbacks): the API's work
+# for a submission (compliance check, the signed WCO declaration, the writes), a worker's delivery (claim,
+# POST, records), and the platform's work for each answer (as its callback view does, without HTTP).
+STAGES = """
+import statistics, time
+from ismit.accounts.actors import actor_for
+from ismit.accounts.models import Organisation, User
+from ismit.customs import answers, services
+from ismit.customs.connectors import get_json
+from ismit.customs.models import Declaration, SingleWindow
+from ismit.outbox.models import OutboxMessage
+from ismit.outbox.services import deliver_message
+from ismit.trades.models import Trade
+from ismit.trades.services import duplicate_trade
+import ismit.customs.tasks  # the delivery handler
+
+user = User.objects.get(email="msme0@bench-declarations.example")
+actor = actor_for(user)
+window = SingleWindow.objects.get(country="CI", procedure="export", connector="wco-xml")
+base = Trade.objects.filter(organisation__memberships__user=user).order_by("pk").first()
+fresh = [duplicate_trade(actor=actor, trade=base, reference=f"STAGE-{n:03d}") for n in range(SAMPLE + 1)]
+services.submit_declaration(actor=actor, trade=fresh.pop(), idempotency_key="warm-up")
+
+def timed(items, fn):
+    out, spent = [], []
+    for item in items:
+        start = time.perf_counter()
+        out.append(fn(item))
+        spent.append((time.perf_counter() - start) * 1000)
+    return out, spent
+
+declarations, submit_ms = timed(
+    fresh, lambda t: services.submit_declaration(actor=actor, trade=t, idempotency_key=f"stage-{t.pk}")
+)
+messages = [OutboxMessage.objects.get(idempotency_key=d.idempotency_key).pk for d in declarations]
+_, deliver_ms = timed(messages, lambda m: deliver_message(message_id=m, worker="stages"))
+ids = [d.pk for d in declarations]
+conversations = set(Declaration.objects.filter(pk__in=ids).values_list("conversation_id", flat=True))
+deadline = time.time() + 60
+while True:  # until the window has issued every answer, to the exit of the goods
+    items = get_json(window, "/notifications?after=0&limit=1000")
+    items = [i for i in items if i["conversation_id"] in conversations]
+    exited = {i["conversation_id"] for i in items if i["status"] == "goods_exited"}
+    if exited == conversations or time.time() > deadline:
+        break
+    time.sleep(0.5)
+
+def receive(item):
+    return answers.receive(window, answers.Incoming(
+        notification_id=item["notification_id"], conversation_id=item["conversation_id"],
+        sequence=int(item["sequence"]), content_type=item["content_type"], body=item["body"].encode(),
+        headers={"Content-Type": item["content_type"], "X-Notification-ID": item["notification_id"]},
+        via="callback"))
+
+_, answer_ms = timed(sorted(items, key=lambda i: i["sequence"]), receive)
+_, again_ms = timed(items, receive)  # the same notifications again: a duplicated callback
+per = len(items) / len(declarations)
+print(f"STAGES submit {statistics.median(submit_ms):.1f}")
+print(f"STAGES deliver {statistics.median(deliver_ms):.1f}")
+print(f"STAGES answer {statistics.median(answer_ms):.1f}")
+print(f"STAGES answers_per_declaration {per:.1f}")
+print(f"STAGES duplicate {statistics.median(again_ms):.1f}")
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,16 +179,16 @@ def wait_http(url: str, proc: subprocess.Popen, what: str, seconds: float = 60) 
 
 
 def cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes of a process group (clock ticks)."""
-    return _cpu(lambda fields: int(fields[2]) == pgid)
+    """CPU seconds of a process group: its live processes, and those that ended (counted by their parent)."""
+    return _cpu(lambda name, fields: int(fields[2]) == pgid)
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of the machine's PostgreSQL processes (the server and its backends)."""
-    return _cpu(lambda fields: False, comm="postgres")
+def program_cpu_seconds(program: str) -> float:
+    """CPU seconds of the machine's processes of a program (PostgreSQL's server and backends, RabbitMQ's)."""
+    return _cpu(lambda name, fields: name == program)
 
 
-def _cpu(match, comm: str = "") -> float:
+def _cpu(match) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in Path("/proc").iterdir():
@@ -133,8 +200,9 @@ def _cpu(match, comm: str = "") -> float:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        if (comm and name == comm) or (not comm and match(fields)):
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        if match(name, fields):
+            # utime, stime, and cutime, cstime: the processes it started that ended (fields 14-17 of stat)
+            total += sum(int(f) for f in fields[11:15])
     return total / ticks
 
 
@@ -199,6 +267,35 @@ def measure_sim_alone(processes: Processes, folder: Path) -> float:
     if result["errors"]:
         raise SystemExit(f"nsw-sim intake errors: {result['first_errors']}")
     return result["per_second"]
+
+
+class LockSampler(threading.Thread):
+    """Samples the run's PostgreSQL sessions twice a second: how many run a statement, how many of those
+    wait for a lock, and how many of those for the audit chain's head row (every audited write takes it)."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.stop = url, threading.Event()
+        self.active = self.waiting = self.audit = 0
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.5):
+                for wait_type, query in conn.execute(
+                    "SELECT wait_event_type, query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'active' AND pid <> pg_backend_pid()"
+                ):
+                    self.active += 1
+                    if wait_type == "Lock":
+                        self.waiting += 1
+                        self.audit += "audit_chainhead" in query
+
+    def report(self) -> str:
+        active = max(self.active, 1)
+        return (
+            f"{self.waiting / active:.0%} of the statements running in PostgreSQL were waiting for a lock, "
+            f"{self.audit / active:.0%} for the audit chain's head row ({self.active} samples)"
+        )
 
 
 def submit_all(port: int, jobs: list[tuple[str, int, int]]) -> tuple[dict[int, float], list[float]]:
@@ -292,6 +389,51 @@ def setup(env: dict[str, str]) -> list[tuple[str, int, int]]:
     return jobs
 
 
+def stage_costs(processes: Processes, env: dict[str, str], folder: Path) -> None:
+    """After the measurement: the platform stopped, its window pointed at a simulator without callbacks, the
+    STAGES script times each stage of STAGE_SAMPLE declarations one after the other."""
+    for name in list(processes.procs):
+        processes.stop(name)
+    port = free_port()
+    sim = processes.start("nsw-sim-stages", sim_args(port, folder / "nsw-sim-stages.sqlite3"))
+    wait_http(f"http://127.0.0.1:{port}/_sim/health", sim, "nsw-sim")
+    done = subprocess.run(
+        [
+            ISMIT,
+            "customs",
+            "add-window",
+            "--country=CI",
+            "--procedure=export",
+            "--connector=wco-xml",
+            f"--base-url=http://127.0.0.1:{port}",
+            f"--client-id={CLIENT_ID}",
+            f"--secret={SECRET}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"add-window failed: {done.stderr[-2000:]}")
+    script = STAGES.replace("SAMPLE", str(STAGE_SAMPLE))
+    done = subprocess.run([ISMIT, "shell", "-c", script], env=env, capture_output=True, text=True)
+    processes.stop("nsw-sim-stages")
+    if done.returncode:
+        raise SystemExit(f"stage costs failed:\n{done.stderr[-3000:]}")
+    stages = dict(line.split()[1:] for line in done.stdout.splitlines() if line.startswith("STAGES "))
+    per = float(stages["answers_per_declaration"])
+    submit, deliver, answer = float(stages["submit"]), float(stages["deliver"]), float(stages["answer"])
+    total = submit + deliver + per * answer
+    print(
+        f"declarations: one at a time (ms, median of {STAGE_SAMPLE}): submission {submit:.0f} "
+        f"({submit / total:.0%}), delivery {deliver:.0f} ({deliver / total:.0%}), {per:g} answers x "
+        f"{answer:.0f} ({per * answer / total:.0%}); a duplicated answer {float(stages['duplicate']):.0f}"
+    )
+    print(f"BENCH declaration_submit_ms {submit:.1f}")
+    print(f"BENCH declaration_deliver_ms {deliver:.1f}")
+    print(f"BENCH declaration_answer_ms {answer:.1f}")
+
+
 def main() -> None:
     stamp = f"{int(time.time())}_{secrets.token_hex(2)}"
     db = f"ismit_bench_decl_{stamp}"
@@ -370,7 +512,12 @@ def main() -> None:
 
         groups = {name: proc.pid for name, proc in processes.procs.items()}
         cpu_before = {name: cpu_seconds(pgid) for name, pgid in groups.items()}
-        pg_before = postgres_cpu_seconds()
+        programs = {"postgres": "postgres"}
+        if env["CELERY_BROKER_URL"].startswith("amqp"):
+            programs["rabbitmq"] = "beam.smp"
+        programs_before = {name: program_cpu_seconds(program) for name, program in programs.items()}
+        sampler = LockSampler(env["DATABASE_URL"])
+        sampler.start()
         clock = time.time()
         sent, durations = submit_all(web_port, jobs)
         submitted_at = time.time()
@@ -386,8 +533,10 @@ def main() -> None:
                     raise SystemExit(f"only {done} of {len(sent)} declarations final after {TIMEOUT_S:.0f} s")
                 time.sleep(0.25)
             finished_at = time.time()
+            sampler.stop.set()
             cpu = {name: cpu_seconds(pgid) - cpu_before[name] for name, pgid in groups.items()}
-            pg_cpu = postgres_cpu_seconds() - pg_before
+            for name, program in programs.items():
+                cpu[name] = program_cpu_seconds(program) - programs_before[name]
             rows = conn.execute(
                 "SELECT id, status, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM sent_at), "
                 "EXTRACT(EPOCH FROM status_at) FROM customs_declaration"
@@ -441,13 +590,14 @@ def main() -> None:
         )
         print("declarations: answers received " + ", ".join(f"{v}: {c} ({a} arrivals)" for v, c, a in events))
         cpu_line = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items())
-        total = sum(cpu.values()) + pg_cpu
         print(
-            f"declarations: CPU {cpu_line}, postgres {pg_cpu:.1f} s; total {total:.1f} s in "
-            f"{last - first:.1f} s of wall clock on {os.cpu_count()} cores"
+            f"declarations: CPU {cpu_line}; total {sum(cpu.values()):.1f} s in {last - first:.1f} s of wall "
+            f"clock on {os.cpu_count()} cores"
         )
+        print(f"declarations: {sampler.report()}")
+        stage_costs(processes, env, folder)
         components: dict[str, float] = {}
-        for name, seconds in (*cpu.items(), ("postgres", pg_cpu)):
+        for name, seconds in cpu.items():
             key = "worker" if name.startswith("worker") else name.replace("-", "_")
             components[key] = components.get(key, 0.0) + seconds
         for key, seconds in components.items():

@@ -316,8 +316,10 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
                 )
                 transaction.on_commit(lambda: attach_waiting(conversation, base_url, client_id), robust=True)
     except IntegrityError:
-        # The same notification stored at the same moment by another arrival (callback and poll).
-        _count_again(endpoint, incoming)
+        # The same notification stored at the same moment by another arrival (callback and poll). As in
+        # _seen(), only a callback counts as an arrival: polling reads again what the window keeps.
+        if incoming.via == "callback":
+            _count_again(endpoint, incoming)
         return DeclarationEvent.objects.filter(
             window=endpoint, notification_id=incoming.notification_id
         ).first()
