@@ -470,36 +470,39 @@ class Stack:
         ]
         return "\n".join(lines) + "\n" + self.explain()
 
-    def _answers_missing(self, declaration_ids: list[int]) -> dict[int, tuple[int, int]]:
-        """{declaration: (answers the window sent, answers the platform has)} where they differ."""
-        sent = {}
-        conversations = dict(
-            self.query(
-                "SELECT id, conversation_id FROM customs_declaration WHERE id IN "
-                f"({','.join('?' * len(declaration_ids))})",
-                *declaration_ids,
+    def _answers_missing(self, declaration_ids: list[int]) -> dict[str, tuple[int, int]]:
+        """{conversation: (answers the window sent, answers the platform has)} where they differ."""
+        marks = ",".join("?" * len(declaration_ids))
+        conversations = {
+            c
+            for (c,) in self.query(
+                f"SELECT conversation_id FROM customs_declaration WHERE id IN ({marks})", *declaration_ids
             )
-        )
-        by_conversation = {r["conversation_id"]: r for r in self.sim_records()["records"]}
-        for declaration_id, conversation in conversations.items():
-            record = by_conversation.get(conversation)
-            sent[declaration_id] = len(record["statuses"]) if record else -1
+        }
+        sent = dict.fromkeys(conversations, -1)
+        for record in self.sim_records()["records"]:
+            if record["conversation_id"] in conversations:
+                sent[record["conversation_id"]] = len(record["statuses"])
+        marks = ",".join("?" * len(conversations))
         have = dict(
             self.query(
-                "SELECT declaration_id, COUNT(*) FROM customs_declarationevent WHERE declaration_id IN "
-                f"({','.join('?' * len(declaration_ids))}) GROUP BY declaration_id",
-                *declaration_ids,
+                "SELECT conversation_id, COUNT(*) FROM customs_declarationevent WHERE declaration_id IS NOT "
+                f"NULL AND conversation_id IN ({marks}) GROUP BY conversation_id",
+                *conversations,
             )
         )
-        return {d: (n, have.get(d, 0)) for d, n in sent.items() if have.get(d, 0) != n}
+        return {c: (n, have.get(c, 0)) for c, n in sent.items() if have.get(c, 0) != n}
 
     def check_exactly_once(self, declaration_ids: list[int], final: str = "goods_exited") -> dict[int, dict]:
-        """What every test ends with. Through the API: each declaration shows its final status, and its
-        trade's checklist the customs steps done. In the single window's own records: each declaration
-        arrived as exactly one declaration (one record for its idempotency key and its LRN), whatever the
-        number of arrivals of its request. Returns {declaration id: {"api": ..., "sim": ...}}."""
+        """What every test ends with, for declarations given by their newest version.
+
+        Through the API: each declaration shows its final status, and its trade's checklist the customs
+        steps done. In the single window's own records: each declaration arrived as exactly one declaration
+        (one original record for its LRN, one record for its idempotency key — and a correction as one
+        record of its own key in the same conversation), whatever the number of arrivals of its request;
+        every answer the window sent is stored once by the platform. Returns {declaration id: {"api": the
+        newest version, "sim": the original's record, "events": the conversation's answers}}."""
         outbox = self.outbox(declaration_ids)
-        keys = {d: v["key"] for d, v in outbox.items()}
         # The final status may come before an earlier answer whose callback was lost (that one comes by
         # polling, within seconds): first, every answer the window sent is in.
         wait_for(
@@ -509,10 +512,11 @@ class Stack:
             step=0.5,
         )
         records = self.sim_records()
-        by_lrn: dict[str, list[dict]] = {}
+        originals: dict[str, list[dict]] = {}
         by_key: dict[str, list[dict]] = {}
         for record in records["records"]:
-            by_lrn.setdefault(record["lrn"], []).append(record)
+            if not record["correction_of"]:
+                originals.setdefault(record["lrn"], []).append(record)
             by_key.setdefault(record["idempotency_key"], []).append(record)
         repeated = {entry["lrn"] for entry in records["summary"]["lrns_submitted_more_than_once"]}
         seen: dict[int, dict] = {}
@@ -520,17 +524,23 @@ class Stack:
             api = self.declaration(declaration_id)
             assert api["status"] == final, (declaration_id, api["status"], api["events"])
             assert api["mrn"] and api["conversation_id"], api
-            mine = by_lrn.get(api["lrn"], [])
+            versions = [api]
+            while versions[-1]["corrects_id"]:
+                versions.append(self.declaration(versions[-1]["corrects_id"]))
+            mine = originals.get(api["lrn"], [])
             assert len(mine) == 1, f"{api['lrn']} reached the window {len(mine)} times: {mine}"
             (record,) = mine
             assert api["lrn"] not in repeated
-            assert record["idempotency_key"] == keys[declaration_id]
-            assert len(by_key[keys[declaration_id]]) == 1
-            assert record["conversation_id"] == api["conversation_id"]
+            keys = {v["id"]: m["key"] for v in versions for m in [self.outbox([v["id"]])[v["id"]]]}
+            for version in versions:
+                (sent,) = by_key[keys[version["id"]]]  # one record per idempotency key
+                assert sent["conversation_id"] == api["conversation_id"], sent
+                assert bool(sent["correction_of"]) == bool(version["corrects_id"]), sent
+            assert record["idempotency_key"] == keys[versions[-1]["id"]]
             assert record["mrn"] == api["mrn"]
             assert record["statuses"][-1] == final, record
             # Every answer the window sent was stored once (one event per notification id), none lost.
-            events = sorted(api["events"], key=lambda e: e["sequence"])
+            events = sorted((e for v in versions for e in v["events"]), key=lambda e: e["sequence"])
             assert [e["status"] for e in events] == record["statuses"], [
                 (e["sequence"], e["status"], e["via"], e["arrivals"], e["applied"]) for e in events
             ]
@@ -542,7 +552,7 @@ class Stack:
             if final == "goods_exited":
                 assert step_status["export_declaration"] == "done", steps
                 assert step_status["export_release"] == "done", steps
-            seen[declaration_id] = {"api": api, "sim": record}
+            seen[declaration_id] = {"api": api, "sim": record, "events": events}
         return seen
 
 

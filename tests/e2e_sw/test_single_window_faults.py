@@ -45,8 +45,7 @@ def test_happy_path_twenty_declarations_go_through_to_the_exit_of_the_goods(sw):
         assert record["arrivals"] == 1  # no fault: each request arrived once
         # At zero delay the callbacks race each other and the poller: one that comes after a later one
         # is kept but not applied.
-        events = seen[declaration_id]["api"]["events"]
-        assert_never_backwards(events)
+        assert_never_backwards(seen[declaration_id]["events"])
 
 
 def fault_count(sw, kind: str) -> int:
@@ -111,7 +110,7 @@ def test_the_single_window_answering_500_then_recovering_loses_nothing(sw):
 
 def test_requests_that_time_out_are_retried_without_creating_a_second_declaration(sw):
     trades = sw.new_trades("E2E-D", 10)
-    # The connector waits 1 s; the window takes half of the submissions and answers them after 3 s.
+    # The connector waits 1 s; the window takes most submissions, and answers them only after 3 s.
     sw.add_window(timeout=1)
     sw.faults(intake_timeout_rate=0.7, intake_timeout_seconds=3, seed=4)
     declarations = [sw.submit(trade_id) for trade_id in trades]
@@ -133,7 +132,7 @@ def test_requests_that_time_out_are_retried_without_creating_a_second_declaratio
         assert "within 1 s" in errors[outbox[declaration_id]["key"]]  # a timeout, nothing else
         # The window had recorded the request that timed out; the retry arrived on the same record.
         arrivals = seen[declaration_id]["sim"]["arrivals"]
-        assert arrivals == outbox[declaration_id]["outcomes"].count("retry") + 1, seen[declaration_id]
+        assert 2 <= arrivals <= len(outbox[declaration_id]["outcomes"]), seen[declaration_id]["sim"]
 
 
 def test_dropped_callbacks_are_recovered_by_polling(sw):
@@ -147,7 +146,7 @@ def test_dropped_callbacks_are_recovered_by_polling(sw):
     dropped = fault_count(sw, "callback_dropped") - dropped_before
     assert dropped >= 5
     # A dropped notification never came by callback: the platform read it by polling the window.
-    events = {e["notification_id"]: e for d in declarations for e in seen[d]["api"]["events"]}
+    events = {e["notification_id"]: e for d in declarations for e in seen[d]["events"]}
     ids = {row[0] for row in sw.sim_db("SELECT detail FROM faults WHERE kind = 'callback_dropped'")}
     mine = ids & set(events)
     assert all(events[n]["via"] == "poll" for n in mine), [(events[n]) for n in mine]
@@ -175,11 +174,11 @@ def test_duplicated_and_out_of_order_callbacks_never_move_a_status_back(sw):
     seen = sw.check_exactly_once(declarations)
     assert fault_count(sw, "callback_duplicated") > before["callback_duplicated"]
     assert fault_count(sw, "callback_out_of_order") > before["callback_out_of_order"]
-    events = [e for d in declarations for e in seen[d]["api"]["events"]]
+    events = [e for d in declarations for e in seen[d]["events"]]
     assert any(e["arrivals"] >= 2 for e in events)  # a duplicate was counted, not applied twice
     assert any(not e["applied"] for e in events)  # a late one was kept, and changed nothing
     for declaration_id in declarations:
-        assert_never_backwards(seen[declaration_id]["api"]["events"])
+        assert_never_backwards(seen[declaration_id]["events"])
 
 
 def test_workers_stopped_while_declarations_are_submitted_deliver_them_when_they_start_again(sw):
@@ -226,3 +225,45 @@ def test_the_broker_out_of_reach_then_back_loses_and_duplicates_nothing(sw):
         sw.relay.restore()
     sw.wait_final(declarations, 90)
     sw.check_exactly_once(declarations)
+
+
+GOODS_FIELDS = (
+    "description",
+    "hs_code",
+    "origin_country",
+    "quantity",
+    "unit",
+    "packages_count",
+    "package_type",
+    "net_mass_kg",
+    "gross_mass_kg",
+    "unit_price",
+)
+
+
+def test_a_query_from_customs_is_answered_by_a_correction_that_goes_through(sw):
+    """A goods description the window finds too vague ("Goods") gets a query; the MSME answers it through
+    the API with a better description, which sends a correction (X-Correction-Of) in the same conversation."""
+    (trade_id,) = sw.new_trades("E2E-Q", 1)
+    status, item, _ = sw.api("GET", f"/trades/{trade_id}/items/1")
+    assert status == 200, item
+    status, body, _ = sw.api(
+        "PUT", f"/trades/{trade_id}/items/1", {**{k: item[k] for k in GOODS_FIELDS}, "description": "Goods"}
+    )
+    assert status == 200, body
+    first = sw.submit(trade_id)
+    wait_for(lambda: sw.statuses([first])[first] == "query", 30, lambda: sw._progress([first]))
+    (query,) = [q for q in sw.declaration(first)["queries"] if q["status"] == "open"]
+    assert query["item_no"] == 1 and query["text"], query
+    path = query["answer_url"].removeprefix("/api/v1")
+    answer = {"answer": "Cashew kernels, shelled, grade W320.", "description": "Cashew kernels W320, shelled"}
+    status, correction, _ = sw.api("POST", path, answer, {"Idempotency-Key": f"e2e-q-{first}"})
+    assert status == 201, correction
+    assert correction["corrects_id"] == first and correction["version"] == 2
+    sw.wait_final([correction["id"]], 60)
+
+    seen = sw.check_exactly_once([correction["id"]])
+    statuses = [e["status"] for e in seen[correction["id"]]["events"]]
+    assert statuses[:3] == ["received", "accepted", "query"] and statuses[-1] == "goods_exited", statuses
+    assert_never_backwards(seen[correction["id"]]["events"])
+    assert sw.declaration(first)["queries"][0]["status"] == "answered"

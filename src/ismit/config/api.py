@@ -14,7 +14,10 @@ from ismit.customs.api import router as customs_router
 from ismit.documents.api import router as documents_router
 from ismit.finance.api import router as finance_router
 from ismit.lib.api import ProblemAPI, install_problem_handlers
+from ismit.logistics.api import router as logistics_router
+from ismit.marketplace.api import router as marketplace_router
 from ismit.refdata.api import router as refdata_router
+from ismit.tracking.api import router as tracking_router
 from ismit.trades.api import router as trades_router
 from ismit.trades.bulk_api import router as bulk_router
 from ismit.trades.grants_api import router as grants_router
@@ -59,6 +62,9 @@ api.add_router("/", compliance_router)
 api.add_router("/", documents_router)
 api.add_router("/", customs_router)
 api.add_router("/", finance_router)
+api.add_router("/", marketplace_router)
+api.add_router("/", logistics_router)
+api.add_router("/", tracking_router)
 
 if settings.BENCH_ENDPOINTS:  # `make bench` only: the baseline endpoint that API figures are compared to
     from ismit.config.bench import router as bench_router

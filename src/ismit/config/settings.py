@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "ismit.documents",
     "ismit.customs",
     "ismit.finance",
+    "ismit.marketplace",
+    "ismit.logistics",
+    "ismit.tracking",
 ]
 
 MIDDLEWARE = [

@@ -476,7 +476,19 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
                 },
             )
         attach_pending(declaration)
+        # An answer stored meanwhile by a callback that did not see this conversation yet (its own look
+        # for it, after its commit, came before this commit) is applied once this commits.
+        conversation, window = declaration.conversation_id, declaration.window
+        transaction.on_commit(
+            lambda: _attach_waiting(conversation, window.base_url, window.client_id), robust=True
+        )
     return declaration
+
+
+def _attach_waiting(conversation_id: str, base_url: str, client_id: str) -> None:
+    from ismit.customs.answers import attach_waiting  # answers imports this module
+
+    attach_waiting(conversation_id, base_url, client_id)
 
 
 def record_failed(*, declaration: Declaration, reason: str) -> None:

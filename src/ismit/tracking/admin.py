@@ -1,0 +1,1 @@
+"""Operators' admin of the tracking app."""

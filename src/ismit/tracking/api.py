@@ -1,0 +1,5 @@
+"""JSON API of the tracking app (mounted at /api/v1/ by ismit/config/api.py; paths are absolute)."""
+
+from ninja import Router
+
+router = Router(tags=["tracking"])
