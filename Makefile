@@ -25,6 +25,8 @@ demo: install
 	$(ISMIT) refdata load
 	$(ISMIT) compliance load-starter
 	$(ISMIT) seed_demo
+	$(ISMIT) seed_marketplace_demo
+	$(ISMIT) seed_tracking_demo
 	@mkdir -p var && (test -s var/nsw-secret || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/nsw-secret)
 	@for procedure in export:wco-xml fx:json vat:json; do \
 	  SITE_URL=http://127.0.0.1:$(PORT) $(ISMIT) customs add-window --country CI --procedure $${procedure%%:*} \
@@ -50,8 +52,9 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-## make bench: API throughput on PostgreSQL (BENCH lines); see docs/benchmarks.md
+## make bench: every benchmark on PostgreSQL (BENCH lines); see docs/benchmarks.md
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/run.py
 
 ## make messages: refresh the gettext catalogues and compile them

@@ -21,6 +21,7 @@ where the time went: the stages of a declaration and the CPU time of each proces
 
 from __future__ import annotations
 
+import collections
 import http.client
 import json
 import os
@@ -277,6 +278,7 @@ class LockSampler(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.stop = url, threading.Event()
         self.active = self.waiting = self.audit = 0
+        self.statements: collections.Counter[str] = collections.Counter()  # the waiting ones, by their start
 
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -289,12 +291,14 @@ class LockSampler(threading.Thread):
                     if wait_type == "Lock":
                         self.waiting += 1
                         self.audit += "audit_chainhead" in query
+                        self.statements[" ".join(query.split())[:90]] += 1
 
     def report(self) -> str:
         active = max(self.active, 1)
+        top = "".join(f"\n  {n / active:.0%} {statement}" for statement, n in self.statements.most_common(3))
         return (
             f"{self.waiting / active:.0%} of the statements running in PostgreSQL were waiting for a lock, "
-            f"{self.audit / active:.0%} for the audit chain's head row ({self.active} samples)"
+            f"{self.audit / active:.0%} for the audit chain's head row ({self.active} samples)" + top
         )
 
 

@@ -203,6 +203,10 @@ def main() -> None:
             server.wait(10)
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    # Marketplace matching, consolidation and tracking, each standalone (its own database where it needs one).
+    for script in ("marketplace.py", "consolidation.py", "tracking.py"):
+        if subprocess.run([sys.executable, str(ROOT / "bench" / script)]).returncode:
+            raise SystemExit(f"bench/{script} failed")
     # Declarations through web server, workers and the reference single window, on a database of their own
     # (bench/declarations.py; RabbitMQ when CELERY_BROKER_URL is amqp://, else the filesystem transport).
     if subprocess.run([sys.executable, str(ROOT / "bench" / "declarations.py")]).returncode:

@@ -24,13 +24,27 @@ from ismit.documents.models import IssuedDocument
 from ismit.documents.services import issue_documents
 from ismit.finance.models import FxReport, Payment, VatClaim
 from ismit.finance.services import PaymentData, record_payment
+from ismit.logistics.tests.support import make_consignment, make_plan
+from ismit.marketplace.tests.support import (
+    make_contract,
+    make_firm_quote,
+    make_hidden_offering,
+    make_invitation,
+    make_rfq,
+    make_suspended_provider,
+    make_trade,
+)
 from ismit.outbox.services import enqueue
+from ismit.tracking import services as tracking
+from ismit.tracking.tests.support import make_shipment
 from ismit.trades import bulk
 from ismit.trades.models import ChecklistStep, ColumnMapping, GoodsItem, Trade, TradeGrant
 from ismit.trades.services import appoint
+from tests.isolation_rows import app_rows
 
-# Pages whose parameters are not organisation data.
-EXEMPT = {"accounts:password_reset_confirm", "refdata:suggest", "customs:callback"}  # callback: a window id
+# Pages whose parameters are not organisation data. callback: a window id; shared: the token of a share
+# link is the credential (a read-only page for whoever holds it).
+EXEMPT = {"accounts:password_reset_confirm", "refdata:suggest", "customs:callback", "tracking:shared"}
 
 # For each page with parameters: how to fill them with one of B's objects.
 SAMPLES = {
@@ -70,6 +84,33 @@ SAMPLES = {
     "finance:vat_submit": lambda b: {"pk": b.trade.pk},
     "outbox:detail": lambda b: {"pk": b.outbox_message.pk},
     "outbox:replay": lambda b: {"pk": b.outbox_message.pk},
+    "catalogue:edit": lambda b: {"pk": b.offering.pk},
+    "catalogue:toggle": lambda b: {"pk": b.offering.pk},
+    "catalogue:price": lambda b: {"pk": b.offering.pk},
+    "catalogue:offering_csv": lambda b: {"pk": b.offering.pk},
+    "catalogue:provider": lambda b: {"org_id": b.provider.organisation_id},
+    "catalogue:provider_standing": lambda b: {"org_id": b.provider.organisation_id},
+    "marketplace:trade_services": lambda b: {"pk": b.trade.pk},
+    "marketplace:rfq": lambda b: {"pk": b.rfq.pk},
+    "marketplace:quote_submit": lambda b: {"pk": b.rfq.pk},
+    "marketplace:quote_accept": lambda b: {"pk": b.quote.pk},
+    "marketplace:quote_confirm": lambda b: {"pk": b.quote.pk},
+    "marketplace:invitation_decline": lambda b: {"pk": b.invitation.pk},
+    "marketplace:contract": lambda b: {"pk": b.contract.pk},
+    "marketplace:milestone_add": lambda b: {"pk": b.contract.pk},
+    "marketplace:invoice_add": lambda b: {"pk": b.contract.pk},
+    "marketplace:rating_add": lambda b: {"pk": b.contract.pk},
+    "marketplace:claim_add": lambda b: {"pk": b.contract.pk},
+    "logistics:trade": lambda b: {"pk": b.trade.pk},
+    "logistics:withdraw": lambda b: {"pk": b.consignment.pk},
+    "logistics:plan": lambda b: {"pk": b.plan.pk},
+    "logistics:manifest": lambda b: {"pk": b.plan.pk},
+    "tracking:detail": lambda b: {"pk": b.shipment.pk},
+    "tracking:share_link_create": lambda b: {"pk": b.shipment.pk},
+    "tracking:share_link_revoke": lambda b: {"pk": b.shipment.pk, "link_id": b.share_link.pk},
+    "tracking:access_grant": lambda b: {"pk": b.shipment.pk},
+    "tracking:access_revoke": lambda b: {"pk": b.shipment.pk, "access_id": b.shipment_access.pk},
+    "tracking:webhook_delete": lambda b: {"webhook_id": b.webhook.pk},
 }
 
 POST_BODY = {
@@ -87,8 +128,10 @@ def _patterns(resolver: URLResolver | None = None, namespace: str = ""):
     for entry in (resolver or get_resolver()).url_patterns:
         if isinstance(entry, URLResolver):
             ns = entry.namespace or ""
-            if ns in ("admin", "api"):
-                continue  # the admin is Django's own (staff only); the API has its own isolation test
+            if ns in ("admin", "api", "dcsa"):
+                # the admin is Django's own (staff only); the APIs (/api/v1, /dcsa/tnt/v3) have their own
+                # isolation test
+                continue
             yield from _patterns(entry, f"{namespace}{ns}:" if ns else namespace)
         elif isinstance(entry, URLPattern) and entry.name and entry.pattern.converters:
             yield f"{namespace}{entry.name}"
@@ -140,6 +183,30 @@ class SideB:
                 idempotency_key="b-1",
                 organisation_id=self.org.pk,
             )
+        # Marketplace, logistics and tracking: B's catalogue, provider standing and load plan are those of
+        # Sahel Freight, a forwarder A's owner is not a member of.
+        self.forwarder = cast.forwarder_org
+        self.offering = make_hidden_offering(self.forwarder)
+        self.provider = make_suspended_provider(self.forwarder)
+        self.rfq = make_rfq(self.org)
+        self.quote = make_firm_quote(self.org)
+        self.invitation = make_invitation(self.org)
+        self.contract = make_contract(self.org)
+        self.consignment = make_consignment(make_trade(self.org), self.forwarder)
+        self.plan = make_plan(make_trade(self.org), self.forwarder)
+        owner = actor_for(cast.other)
+        self.shipment = make_shipment(self.org)
+        self.shipment_access = tracking.grant_access(
+            actor=owner, shipment=self.shipment, organisation=cast.broker_org
+        )
+        self.share_link, _token = tracking.create_share_link(actor=owner, shipment=self.shipment)
+        self.webhook = tracking.create_webhook(
+            actor=owner,
+            organisation=self.org,
+            url="https://b.example/hooks",
+            secret="a-secret-of-24-chars!",
+            kinds=[],
+        )
 
     def snapshot(self) -> dict:
         return {
@@ -159,7 +226,11 @@ class SideB:
             "queries": list(CustomsQuery.objects.filter(declaration__organisation=self.org).values()),
             "fx_reports": list(FxReport.objects.filter(trade__organisation=self.org).values()),
             "vat_claims": list(VatClaim.objects.filter(trade__organisation=self.org).values()),
+            **self.app_rows(),
         }
+
+    def app_rows(self) -> dict:
+        return app_rows(self.org.pk, self.forwarder.pk)
 
 
 @pytest.fixture

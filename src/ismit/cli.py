@@ -3,7 +3,8 @@
 It wraps Django's manage.py (`ismit migrate`, `ismit refdata load`, `ismit audit verify`…) and adds
 `ismit serve`, the production web server (gunicorn; static files through whitenoise), `ismit worker`, the
 background workers (Celery), `ismit beat`, the clock of the periodic jobs (exactly one per deployment),
-and `ismit nsw-sim`, the reference single window (ismit.nsw_sim: its own process, no Django).
+`ismit nsw-sim`, the reference single window (ismit.nsw_sim: its own process, no Django), and
+`ismit carrier-sim`, a carrier's DCSA Track & Trace endpoint (ismit.carrier_sim: likewise).
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
         from ismit.nsw_sim.main import run
 
         sys.exit(run(args[1:]))
+    if args[:1] == ["carrier-sim"]:  # a carrier's DCSA T&T endpoint for tests and demos: no Django
+        from ismit.carrier_sim.main import run as run_carrier_sim
+
+        sys.exit(run_carrier_sim(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ismit.config.settings")
     commands = {"serve": serve, "worker": worker, "beat": beat}
     if args[:1] and args[0] in commands:

@@ -502,6 +502,14 @@ class Stack:
         record of its own key in the same conversation), whatever the number of arrivals of its request;
         every answer the window sent is stored once by the platform. Returns {declaration id: {"api": the
         newest version, "sim": the original's record, "events": the conversation's answers}}."""
+        # The window may answer (at zero delay, by callback) before the worker that sent the declaration
+        # has marked its outbox message delivered: that comes within moments.
+        wait_for(
+            lambda: all(m["status"] == "delivered" for m in self.outbox(declaration_ids).values()),
+            20,
+            lambda: f"outbox: {self.outbox(declaration_ids)}\n{self.explain()}",
+            step=0.5,
+        )
         outbox = self.outbox(declaration_ids)
         # The final status may come before an earlier answer whose callback was lost (that one comes by
         # polling, within seconds): first, every answer the window sent is in.

@@ -21,6 +21,11 @@ class Actor:
     preferred_org_id: int | None = None
     _roles: dict[int, str] | None = field(default=None, repr=False)
 
+    @classmethod
+    def of_user_id(cls, user_id: int) -> Actor:
+        """An actor known by its user's id alone: what a prepared query (lib.prepared) is built with."""
+        return cls(user=User(pk=user_id, is_active=True))
+
     @property
     def is_authenticated(self) -> bool:
         return self.user is not None and self.user.is_authenticated and self.user.is_active

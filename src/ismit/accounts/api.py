@@ -257,7 +257,11 @@ class AuditEventOut(Schema):
     object_type: str
     object_id: str
     changes: dict
-    hash: str
+    hash: str | None  # null until the event is linked into the chain, just after its commit
+
+    @staticmethod
+    def resolve_seq(obj) -> int:
+        return obj.seq or obj.pk  # the linker numbers an event with its id, just after its commit
 
 
 # -- sign-up and tokens -----------------------------------------------------------------------------

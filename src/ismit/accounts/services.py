@@ -36,6 +36,7 @@ from ismit.accounts.signals import organisation_verified
 from ismit.audit.services import record_event
 from ismit.lib.errors import FieldErrors
 from ismit.lib.identifiers import check_identifier
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
 from ismit.lib.scoping import ADMIN, CHANGE
 
 ORG_FIELDS = ("legal_name", "country", "street", "city", "postcode", "subdivision", "email", "phone")
@@ -464,21 +465,32 @@ def revoke_api_token(*, user: User, token: ApiToken) -> ApiToken:
     return token
 
 
+_TOKEN_FIELDS = concrete_attnames(ApiToken)
+_USER_FIELDS = concrete_attnames(User)
+# The bearer token's row and its user's, prepared (lib.prepared): every API request reads it.
+_TOKEN_ROWS = Prepared(
+    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).values_list(
+        *_TOKEN_FIELDS, *prefixed("user", _USER_FIELDS)
+    )[:1],
+    text=("key_hash",),
+)
+
+
 def user_for_api_key(key: str) -> User | None:
     """The active user behind a bearer token, or None. Notes the last use at most once a minute."""
     if not key or not key.startswith(ApiToken.PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    rows = _TOKEN_ROWS.rows(key_hash=ApiToken.hash_key(key))
+    if not rows:
+        return None
+    token_row, user_row = split(rows[0], len(_TOKEN_FIELDS), len(_USER_FIELDS))
+    token, user = instance(ApiToken, _TOKEN_FIELDS, token_row), instance(User, _USER_FIELDS, user_row)
+    if not user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return user
 
 
 # -- notifications ----------------------------------------------------------------------------------
@@ -487,19 +499,31 @@ notifications_logger = logging.getLogger("ismit.notifications")
 
 
 def notify(
-    *, organisation_id: int, kind: str, title, body="", url: str = "", email: bool = True
+    *,
+    organisation_id: int,
+    kind: str,
+    title,
+    body="",
+    url: str = "",
+    email: bool = True,
+    user_ids: Iterable[int] | None = None,
 ) -> list[Notification]:
     """Tell every member of an organisation that something happened: in the platform, and by e-mail
     (sent once the caller's transaction commits).
 
     `title` and `body` may be lazy translations (gettext_lazy, format_lazy): each member gets them in
     their own language. `url` is the path of the page to open (made absolute with SITE_URL in e-mails).
+    `user_ids`: only these members (their own choice of what they hear about); none: nothing is written.
     """
-    members = list(
-        User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
-        .order_by("pk")
-        .distinct()
-    )
+    members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+    if user_ids is not None:
+        chosen = list(user_ids)
+        if not chosen:
+            return []
+        members_q = members_q.filter(pk__in=chosen)
+    members = list(members_q.order_by("pk").distinct())
+    if user_ids is not None and not members:
+        return []
     now = timezone.now()
     rows = []
     for member in members or [None]:

@@ -13,7 +13,8 @@ GENESIS_HASH = "0" * 64
 
 
 class ChainHead(models.Model):
-    """One row that serialises appends, so that every event links to exactly one predecessor."""
+    """The end of the chain: the position and hash of the last event linked. One row, locked only by the
+    linker (services.link_events), so that every event links to exactly one predecessor."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
@@ -24,9 +25,15 @@ class ChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which object of which organisation, and when. Rows are never updated."""
+    """Who did what to which object of which organisation, and when.
 
-    seq = models.BigIntegerField(unique=True)
+    An event is written with its change, unlinked. Once committed, the linker gives it its number (`seq`,
+    its id: increasing, with gaps where a transaction rolled back), its place in the chain (`link`: 1, 2,
+    3… with no gap), the hash of the event before it and its own hash; the row is never changed after that.
+    """
+
+    seq = models.BigIntegerField(unique=True, null=True)
+    link = models.BigIntegerField(unique=True, null=True, editable=False)
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=254, blank=True)
@@ -35,12 +42,15 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["organisation_id", "-seq"])]
+        indexes = [
+            models.Index(fields=["organisation_id", "-seq"]),
+            models.Index(fields=["id"], condition=models.Q(link__isnull=True), name="audit_event_unlinked"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -48,6 +58,8 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
     def compute_hash(self) -> str:
+        """The hash of the event's content and of its link to the event before it (not of `link`, which the
+        chain of hashes fixes already)."""
         payload = {
             "seq": self.seq,
             "at": self.at.isoformat(),

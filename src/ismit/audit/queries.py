@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from ismit.audit.models import AuditEvent
 
 
 def events_for_organisation(organisation_id: int) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(organisation_id=organisation_id).order_by("-seq")
+    # Newest first; events of the last second, not numbered yet by the linker, come first.
+    return AuditEvent.objects.filter(organisation_id=organisation_id).order_by(
+        F("seq").desc(nulls_first=True), "-id"
+    )

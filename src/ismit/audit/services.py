@@ -1,16 +1,31 @@
-"""Writing to the audit log. Every service that changes organisation data calls record_event()."""
+"""Writing to the audit log. Every service that changes organisation data calls record_event().
+
+The log is one chain of hashes, linked after commit: record_event() writes the event with the caller's
+change (no lock: business transactions never wait for each other's audit events), and after commits
+link_events() gives the events written since the last link their place in the chain, in the order of their
+numbers, under the chain head's lock held for that short transaction only. A process links after a commit
+at most once per AUDIT_LINK_INTERVAL_MS (under load, one link takes the events of many transactions); the
+periodic outbox sweep (every 5 s) links what is left; `ismit.audit.link` does it alone.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ismit.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+
+logger = logging.getLogger("ismit.audit")
+
+LINK_BATCH = 500
 
 
 def _jsonable(changes: dict[str, Any] | None) -> dict[str, Any]:
@@ -28,17 +43,15 @@ def record_event(
     object_id: str | int = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event, chained to the previous one. Runs inside the caller's transaction."""
+    """Append one event. Runs inside the caller's transaction, and is linked into the chain after it
+    commits (gone with it if it rolls back)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     user = getattr(actor, "user", actor)
     # Inside the caller's transaction no savepoint is needed (an error aborts the whole write anyway).
     with transaction.atomic(savepoint=False):
-        # The head row (made by a migration) is locked until commit: appends are serialised.
-        head = ChainHead.objects.select_for_update().get(id=1)
-        event = AuditEvent(
-            seq=head.last_seq + 1,
+        event = AuditEvent.objects.create(
             at=timezone.now(),
             actor_id=getattr(user, "pk", None),
             actor_label=getattr(user, "email", "") or ("system" if user is None else str(user)),
@@ -47,14 +60,92 @@ def record_event(
             object_type=object_type,
             object_id=str(object_id),
             changes=_jsonable(changes),
-            prev_hash=head.last_hash,
         )
-        event.hash = event.compute_hash()
-        event.save()
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
+        # Its number (`seq`) is its id, given by the linker: increasing, taken without a lock (a rolled-back
+        # event leaves a gap), and no second statement here.
+        _link_on_commit()
     return event
+
+
+def _link_on_commit() -> None:
+    """Link once the caller's transaction commits (once per transaction, however many events it wrote)."""
+    conn = transaction.get_connection()
+    current = set(conn.savepoint_ids)
+    # Registered already at this level or an outer one (it is not dropped unless this write is as well).
+    if any(sids <= current and func is _link_after_commit for sids, func, *_ in conn.run_on_commit):
+        return
+    transaction.on_commit(_link_after_commit)
+
+
+_last_link = 0.0  # time.monotonic() of this process's last link after a commit
+
+
+def _link_after_commit() -> None:
+    global _last_link
+    now = time.monotonic()
+    if now - _last_link < settings.AUDIT_LINK_INTERVAL_MS / 1000:
+        return  # linked a moment ago: the events wait for the next commit's link, or the periodic job
+    _last_link = now
+    try:
+        link_events(wait=False)
+    except DatabaseError as exc:  # another process linked meanwhile (SQLite): the periodic job catches up
+        logger.info("audit events left for the next link: %s", exc)
+
+
+class _Raced(Exception):
+    """Another linker moved the chain head meanwhile."""
+
+
+def link_events(*, wait: bool = True, batch: int = LINK_BATCH) -> int:
+    """Give the committed events not linked yet their place in the chain, in the order of their numbers.
+    Returns how many were linked. With wait=False, returns 0 at once when another linker holds the head
+    (PostgreSQL; the holder links what it finds, the periodic job the rest)."""
+    total = 0
+    while True:
+        try:
+            linked = _link_batch(wait=wait, batch=batch)
+        except _Raced:
+            if not wait:
+                return total
+            continue
+        if linked is None:
+            return total
+        total += linked
+        if linked < batch:
+            return total
+
+
+def _link_batch(*, wait: bool, batch: int) -> int | None:
+    with transaction.atomic():
+        heads = ChainHead.objects.filter(id=1)
+        skip = not wait and connection.features.has_select_for_update_skip_locked
+        head = heads.select_for_update(skip_locked=skip).first()
+        if head is None:
+            if heads.exists():
+                return None  # another linker holds it
+            head, _ = ChainHead.objects.get_or_create(
+                id=1
+            )  # made by a migration; gone if the table was emptied
+        events = list(AuditEvent.objects.filter(link__isnull=True).order_by("id")[:batch])
+        if not events:
+            return 0
+        last_link, last_hash = head.last_seq, head.last_hash
+        for event in events:
+            last_link += 1
+            event.seq = event.seq or event.pk
+            event.link = last_link
+            event.prev_hash = last_hash
+            event.hash = event.compute_hash()
+            last_hash = event.hash
+        AuditEvent.objects.bulk_update(events, ["seq", "link", "prev_hash", "hash"])
+        # A conditional update: where the row lock does not serialise linkers (SQLite), the second one to
+        # get here moves nothing and its links are rolled back.
+        moved = ChainHead.objects.filter(id=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
+            last_seq=last_link, last_hash=last_hash
+        )
+        if not moved:
+            raise _Raced
+    return len(events)
 
 
 @dataclass(frozen=True)
@@ -62,6 +153,7 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    unlinked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,21 +161,26 @@ class ChainReport:
 
 
 def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Walk the log in order and report the first event whose link or content does not hold."""
+    """Walk the chain in order and report the first event whose link or content does not hold (by its
+    number, `seq`). Events not linked yet are counted, not verified (`ismit audit verify` links first)."""
     expected_prev = GENESIS_HASH
-    expected_seq = 1
+    expected_link = 1
     checked = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
-        if event.seq != expected_seq:
-            return ChainReport(checked, expected_seq, f"event #{expected_seq} is missing")
+    last_seq = 0
+    for event in (
+        AuditEvent.objects.filter(link__isnull=False).order_by("link").iterator(chunk_size=batch_size)
+    ):
+        if event.link != expected_link:
+            return ChainReport(checked, event.seq, f"the event before #{event.seq} in the chain is missing")
         if event.prev_hash != expected_prev:
             return ChainReport(checked, event.seq, "link to the previous event does not match")
         if event.compute_hash() != event.hash:
             return ChainReport(checked, event.seq, "content does not match its hash (edited)")
         expected_prev = event.hash
-        expected_seq += 1
+        expected_link += 1
+        last_seq = event.seq or 0
         checked += 1
     head = ChainHead.objects.filter(id=1).first()
-    if head and head.last_seq != checked:
-        return ChainReport(checked, checked + 1, "events at the end of the log were deleted")
-    return ChainReport(checked)
+    if head and (head.last_seq != checked or (checked and head.last_hash != expected_prev)):
+        return ChainReport(checked, last_seq + 1, "events at the end of the log were deleted")
+    return ChainReport(checked, unlinked=AuditEvent.objects.filter(link__isnull=True).count())

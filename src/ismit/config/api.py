@@ -16,6 +16,7 @@ from ismit.finance.api import router as finance_router
 from ismit.lib.api import ProblemAPI, install_problem_handlers
 from ismit.logistics.api import router as logistics_router
 from ismit.marketplace.api import router as marketplace_router
+from ismit.marketplace.catalogue_api import router as catalogue_router
 from ismit.refdata.api import router as refdata_router
 from ismit.tracking.api import router as tracking_router
 from ismit.trades.api import router as trades_router
@@ -63,6 +64,7 @@ api.add_router("/", documents_router)
 api.add_router("/", customs_router)
 api.add_router("/", finance_router)
 api.add_router("/", marketplace_router)
+api.add_router("/", catalogue_router)
 api.add_router("/", logistics_router)
 api.add_router("/", tracking_router)
 

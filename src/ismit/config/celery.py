@@ -36,4 +36,17 @@ def _periodic_jobs(sender: Celery, **kwargs) -> None:
             "schedule": float(settings.CUSTOMS_POLL_INTERVAL_S),
             "options": {"expires": float(settings.CUSTOMS_POLL_INTERVAL_S)},
         },
+        # Carriers' DCSA endpoints (ismit.tracking.poller), and the alerts of silent shipments.
+        "tracking-poll": {
+            "task": "ismit.tracking.poll",
+            "schedule": float(settings.TRACKING_POLL_INTERVAL_S),
+            "options": {"expires": float(settings.TRACKING_POLL_INTERVAL_S)},
+        },
+        "tracking-check-alerts": {"task": "ismit.tracking.check_alerts", "schedule": 3600.0},
+        # Requests for quotation whose deadline passed (ismit.marketplace.services.close_expired_rfqs).
+        "marketplace-close-rfqs": {
+            "task": "ismit.marketplace.close_expired_rfqs",
+            "schedule": 60.0,
+            "options": {"expires": 60.0},
+        },
     }

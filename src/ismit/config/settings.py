@@ -246,12 +246,26 @@ OUTBOX_SWEEP_INTERVAL_S = env_int("ISMIT_OUTBOX_SWEEP_INTERVAL_S", 5)
 OUTBOX_REDISPATCH_AFTER_S = env_int("ISMIT_OUTBOX_REDISPATCH_AFTER_S", 30)
 # Single windows (ismit.customs): how often every window is polled for answers whose callback was lost.
 CUSTOMS_POLL_INTERVAL_S = env_int("ISMIT_CUSTOMS_POLL_INTERVAL_S", 15)
+# The audit log (ismit.audit): a process links the events committed into the hash chain at most once per
+# this many milliseconds, after a commit (0: after every commit); the periodic job links the rest.
+AUDIT_LINK_INTERVAL_MS = env_int("ISMIT_AUDIT_LINK_INTERVAL_MS", 1000)
 # FX settlement reports and VAT refund claims (ismit/finance/crosscheck.py): payments may fall short of the
 # invoice by this % (bank charges); a VAT refund is claimed within this many months of the export; the
 # highest VAT rate a refund may reach, in % of the export value.
 FINANCE_PAYMENT_TOLERANCE_PCT = env_str("ISMIT_FINANCE_PAYMENT_TOLERANCE_PCT", "2")
 FINANCE_CLAIM_WINDOW_MONTHS = env_int("ISMIT_FINANCE_CLAIM_WINDOW_MONTHS", 12)
 FINANCE_MAX_VAT_RATE_PCT = env_str("ISMIT_FINANCE_MAX_VAT_RATE_PCT", "30")
+# Tracking (ismit.tracking): a delay is flagged when the ETA passes the planned arrival by this many hours;
+# a shipment in transit without news for this many days raises an alert, and so does a document step not
+# done this many days before the planned departure; carriers' DCSA endpoints are polled this often.
+TRACKING_DELAY_HOURS = env_int("ISMIT_TRACKING_DELAY_HOURS", 24)
+TRACKING_SILENCE_DAYS = env_int("ISMIT_TRACKING_SILENCE_DAYS", 3)
+TRACKING_DOCUMENT_CUTOFF_DAYS = env_int("ISMIT_TRACKING_DOCUMENT_CUTOFF_DAYS", 2)
+TRACKING_POLL_INTERVAL_S = env_int("ISMIT_TRACKING_POLL_INTERVAL_S", 300)
+# The shipment map: a tile server URL ("https://tile.example.org/{z}/{x}/{y}.png") and its attribution;
+# empty, the map shows the route on the world outline the platform serves itself (no outside request).
+MAP_TILES_URL = env_str("ISMIT_MAP_TILES_URL", "")
+MAP_TILES_ATTRIBUTION = env_str("ISMIT_MAP_TILES_ATTRIBUTION", "")
 
 # Uploads: bulk import files are read in memory up to this size.
 BULK_IMPORT_MAX_BYTES = env_int("ISMIT_BULK_IMPORT_MAX_BYTES", 5 * 1024 * 1024)

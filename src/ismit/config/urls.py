@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from ismit.config.api import api
+from ismit.tracking import dcsa
 
 
 def home(request):
@@ -22,11 +23,13 @@ urlpatterns = [
     path("", include("ismit.customs.urls")),
     path("", include("ismit.finance.urls")),
     path("", include("ismit.marketplace.urls")),
+    path("", include("ismit.marketplace.catalogue_urls")),
     path("", include("ismit.logistics.urls")),
     path("", include("ismit.tracking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("dcsa/tnt/v3/", dcsa.urls()),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

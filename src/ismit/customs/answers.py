@@ -252,15 +252,26 @@ class Incoming:
     via: str  # callback | poll
 
 
+# (base URL, client id) -> (pk, created_at) of the endpoint's window row, which stays the endpoint's first
+# row (rows are added, not renumbered): a window that is that row needs no query. Any other is looked up.
+_ENDPOINTS: dict[tuple[str, str], tuple] = {}
+
+
 def endpoint_of(window: SingleWindow) -> SingleWindow:
     """The window row that stands for the window's endpoint (its base URL and client): rows of one
     client (e.g. its XML and EDIFACT rows) share one stream of notifications, deduplicated together."""
-    return (
+    key = (window.base_url, window.client_id)
+    if window.pk is not None and _ENDPOINTS.get(key) == (window.pk, window.created_at):
+        return window
+    endpoint = (
         SingleWindow.objects.filter(base_url=window.base_url, client_id=window.client_id)
         .order_by("pk")
         .first()
         or window
     )
+    if endpoint.pk is not None:
+        _ENDPOINTS[key] = (endpoint.pk, endpoint.created_at)
+    return endpoint
 
 
 def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None:
@@ -269,15 +280,16 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
     if format_of(incoming.content_type, incoming.body) == "json":
         _receive_json(endpoint, incoming)
         return None
+    if _seen(endpoint, incoming):  # stored already (polling reads again what callbacks brought): no parsing
+        return DeclarationEvent.objects.filter(
+            window=endpoint, notification_id=incoming.notification_id
+        ).first()
     answer = parse(incoming.content_type, incoming.body)
     extension = "edi" if format_of(incoming.content_type, incoming.body) == "cusres" else "xml"
     event = None
     try:
         with transaction.atomic():
-            if _seen(endpoint, incoming):
-                return DeclarationEvent.objects.filter(
-                    window=endpoint, notification_id=incoming.notification_id
-                ).first()
+            # Seen above; stored by another arrival since: the event's unique key refuses it (below).
             declaration = services.head_of_conversation(endpoint, incoming.conversation_id)
             message = record_message(
                 window=endpoint,
@@ -405,6 +417,7 @@ def attach_all_waiting() -> int:
 
 POLL_LIMIT = 200
 POLL_PAGES = 25
+POLL_LEASE = dt.timedelta(seconds=120)  # a poll's hold on its endpoint, renewed at each page
 
 
 def _body_bytes(item: dict) -> bytes:
@@ -416,13 +429,37 @@ def _body_bytes(item: dict) -> bytes:
     return str(body).encode(encoding, errors="replace")
 
 
+def _take_poll(endpoint: SingleWindow) -> bool:
+    """Hold the endpoint for one poll (POLL_LEASE, renewed at each page); False when another poll holds it."""
+    now = timezone.now()
+    return bool(
+        SingleWindow.objects.filter(pk=endpoint.pk)
+        .filter(Q(polling_until__isnull=True) | Q(polling_until__lt=now))
+        .update(polling_until=now + POLL_LEASE)
+    )
+
+
 def poll_window(window: SingleWindow, *, limit: int = POLL_LIMIT, pages: int = POLL_PAGES) -> int:
     """Read the window's notifications after the last sequence polled, and receive each one as if it had
-    come by callback (so a dropped callback is recovered). Returns how many were read."""
+    come by callback (so a dropped callback is recovered). Returns how many were read.
+
+    One poll of an endpoint at a time: while another one holds it (a slow poll, a busy pool), this one reads
+    nothing and returns 0."""
     endpoint = endpoint_of(window)
-    after = endpoint.poll_after
+    if endpoint.pk is None or not _take_poll(endpoint):
+        return 0
+    try:
+        return _poll(endpoint, limit=limit, pages=pages)
+    finally:
+        SingleWindow.objects.filter(pk=endpoint.pk).update(polling_until=None)
+
+
+def _poll(endpoint: SingleWindow, *, limit: int, pages: int) -> int:
+    after = SingleWindow.objects.filter(pk=endpoint.pk).values_list("poll_after", flat=True).first() or 0
     read = 0
-    for _page in range(pages):
+    for page in range(pages):
+        if page:
+            SingleWindow.objects.filter(pk=endpoint.pk).update(polling_until=timezone.now() + POLL_LEASE)
         items = get_json(endpoint, f"/notifications?after={after}&limit={limit}")
         if not isinstance(items, list):
             break

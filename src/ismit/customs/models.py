@@ -91,6 +91,9 @@ class SingleWindow(models.Model):
     # Polling fallback: the highest notification sequence read by polling.
     poll_after = models.BigIntegerField(default=0)
     polled_at = models.DateTimeField(null=True, blank=True)
+    # One poll of an endpoint at a time: taken by a conditional UPDATE, given back when the poll ends (or
+    # left to expire when its worker dies).
+    polling_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -176,14 +176,11 @@ def _key_for(trade: Trade, idempotency_key: str | None) -> str:
 def _issue(actor: Actor, trade: Trade, channel: str):
     """The declaration document, issued (signed, a new version) by the documents app, and its bytes."""
     connector = connector_for(channel)
+    # The caller ran the compliance check (_refuse_check_errors): issue_documents need not run it again.
     document = issue_documents(
-        actor=actor, trade=trade, kinds=[connector.document_kind], language=_language()
+        actor=actor, trade=trade, kinds=[connector.document_kind], language=_language(), checked=True
     )[0]
     return document, read_content(document)
-
-
-def _step(trade_id: int, code: str) -> ChecklistStep | None:
-    return ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
 
 
 def _move_step(
@@ -194,8 +191,12 @@ def _move_step(
     note: str,
     organisation: Organisation | None,
     actor: Actor | None,
+    step: ChecklistStep | None = None,
 ) -> None:
-    step = _step(trade_id, code)
+    """Move the trade's step `code` (read here unless given), unless it does not apply, is done already,
+    or says this already."""
+    if step is None:
+        step = ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
     if step is None or step.status == StepStatus.NOT_NEEDED:
         return
     if step.status == StepStatus.DONE and status != StepStatus.DONE:
@@ -270,7 +271,8 @@ def submit_declaration(
             idempotency_key=key,
             created_at=now,
         )
-        _enqueue(declaration, body)
+        # The audited writes come last (the audit chain's head is locked from the first one to the
+        # commit): the submission's event, the checklist step, then the outbox message (audited too).
         record_event(
             actor=actor,
             organisation_id=trade.organisation_id,
@@ -295,6 +297,7 @@ def submit_declaration(
             organisation=submitter,
             actor=actor,
         )
+        _enqueue(declaration, body)
     return declaration
 
 
@@ -504,6 +507,7 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
         declaration.status_at = timezone.now()
         declaration.reasons = [{"code": "", "text": reason[:500], "item": None, "tag": None, "pointer": ""}]
         declaration.save(update_fields=["status", "status_at", "reasons"])
+        _after_status(declaration, S.FAILED, event=None)
         record_event(
             actor=None,
             organisation_id=declaration.organisation_id,
@@ -511,7 +515,6 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
             obj=declaration,
             changes={"status": [old, S.FAILED], "reason": reason[:500]},
         )
-        _after_status(declaration, S.FAILED, event=None)
 
 
 def head_of_conversation(
@@ -528,7 +531,8 @@ def head_of_conversation(
     ).order_by("-version")
     if lock:
         declarations = declarations.select_for_update(of=("self",))
-    return declarations.select_related("trade").first()
+    # What applying an answer reads (services._after_status), in the same statement.
+    return declarations.select_related("trade", "submitted_by", "submitted_by_organisation").first()
 
 
 def attach_pending(declaration: Declaration) -> int:
@@ -566,14 +570,14 @@ def apply_event(event: DeclarationEvent) -> bool:
     declaration = event.declaration
     if declaration is None:
         return False
-    if event.mrn and not declaration.mrn:
-        declaration.mrn = event.mrn
-        declaration.save(update_fields=["mrn"])
     if (
         not event.status
         or declaration.status in FINAL_STATUSES
         or event.sequence <= declaration.last_sequence
     ):
+        if event.mrn and not declaration.mrn:
+            declaration.mrn = event.mrn
+            declaration.save(update_fields=["mrn"])
         if event.applied:
             event.applied = False
             event.save(update_fields=["applied"])
@@ -598,13 +602,16 @@ def apply_event(event: DeclarationEvent) -> bool:
             item_no=event.details.get("item") if isinstance(event.details.get("item"), int) else None,
             limit_at=_parse_time(event.details.get("limit_at")),
         )
-    else:
+    elif old == S.QUERY:
         # Customs moved on: a question of this conversation still open is no longer waited for.
         CustomsQuery.objects.filter(
             declaration__conversation_id=declaration.conversation_id,
             declaration__trade_id=declaration.trade_id,
             status=QueryStatus.OPEN,
         ).update(status=QueryStatus.CLOSED)
+    # What follows (notifications, then the audited checklist steps) before the answer's own audit event:
+    # the audit chain's head is locked from a transaction's first audited write to its commit.
+    _after_status(declaration, event.status, event=event)
     record_event(
         actor=None,
         organisation_id=declaration.organisation_id,
@@ -619,7 +626,6 @@ def apply_event(event: DeclarationEvent) -> bool:
             "via": event.via,
         },
     )
-    _after_status(declaration, event.status, event=event)
     return True
 
 
@@ -644,7 +650,9 @@ TITLES = {
     S.GOODS_EXITED: gettext_lazy("{reference}: exit of the goods confirmed"),
     S.FAILED: gettext_lazy("{reference}: the declaration could not be delivered"),
 }
-QUIET = frozenset({S.RECEIVED})  # in the platform only, no e-mail
+# In the platform only, no e-mail: the statuses that ask nothing of the MSME. E-mailed are those that do, or
+# that it waits for: accepted (its MRN), a query, documents asked, an inspection, rejected, released, failed.
+QUIET = frozenset({S.RECEIVED, S.GOODS_EXITED})
 
 
 def _notification_body(declaration: Declaration, event: DeclarationEvent | None) -> object:
@@ -702,7 +710,17 @@ def _after_status(declaration: Declaration, status: str, *, event: DeclarationEv
             )
         elif status == S.FAILED:
             moves.append((declare_code, StepStatus.BLOCKED, _("Could not be delivered to customs.")))
+    _notify_status(declaration, status, event=event)
+    # The steps last: each one is audited (see apply_event).
+    if not moves:
+        return
+    steps = {
+        s.code: s for s in ChecklistStep.objects.filter(trade_id=trade.pk, code__in=[m[0] for m in moves])
+    }
+    with translation.override(user.language if user else settings.LANGUAGE_CODE):
         for code, step_status, note in moves:
+            if code not in steps:
+                continue
             _move_step(
                 trade_id=trade.pk,
                 code=code,
@@ -710,7 +728,12 @@ def _after_status(declaration: Declaration, status: str, *, event: DeclarationEv
                 note=note,
                 organisation=submitter,
                 actor=None,
+                step=steps[code],
             )
+
+
+def _notify_status(declaration: Declaration, status: str, *, event: DeclarationEvent | None) -> None:
+    trade = declaration.trade
     title = TITLES.get(status)
     if title is None:
         return

@@ -224,12 +224,19 @@ def _declares_under_grant(actor: Actor, trade: Trade, kinds: Iterable[str] | Non
 
 
 def issue_documents(
-    *, actor: Actor, trade: Trade, kinds: Iterable[str] | None = None, language: str = "en"
+    *,
+    actor: Actor,
+    trade: Trade,
+    kinds: Iterable[str] | None = None,
+    language: str = "en",
+    checked: bool = False,
 ) -> list[IssuedDocument]:
     """Generate, sign and store the trade's documents (all of them, or the `kinds` named).
 
     Each one is a new version of its kind and format; the previous version is marked superseded and
     stays verifiable. All or nothing: one transaction, and the stored files are removed if it fails.
+    Declarations are refused while the compliance check reports errors; `checked=True` says the caller
+    has just run that check itself and refused on errors (customs' submission), so it is not run twice.
     """
     if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
         raise PermissionDenied(_("You may not issue documents for this trade."))
@@ -238,9 +245,10 @@ def issue_documents(
     generators = _chosen(kinds)
     organisation = Organisation.objects.get(pk=trade.organisation_id)
     key = signing_key_for_issue(organisation, actor=actor)
-    generators = _refuse_blocked_declarations(
-        trade, generators, explicit=kinds is not None, language=language
-    )
+    if not checked:
+        generators = _refuse_blocked_declarations(
+            trade, generators, explicit=kinds is not None, language=language
+        )
 
     # The slow part (rendering, signing) runs before the transaction: no lock is held meanwhile.
     data = document_data(trade, language=language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ismit.audit.services import link_events
 from ismit.outbox import services
 
 
@@ -15,6 +16,8 @@ def deliver_task(self, message_id: int) -> str | None:
 
 @shared_task(name="ismit.outbox.sweep", ignore_result=True)
 def sweep_task() -> int:
+    # The periodic pass also links the audit events that after-commit links left (ismit.audit.services).
+    link_events()
     return services.sweep()
 
 

@@ -286,7 +286,20 @@ def validate_trade_data(data: TradeData) -> _Codes:
 
 
 def _save_party(organisation: Organisation, party: PartyData, codes: _Codes) -> Party:
-    return Party.objects.create(
+    return _save_parties(organisation, [party], codes)[0]
+
+
+def _save_parties(
+    organisation: Organisation, parties: list[PartyData | None], codes: _Codes
+) -> list[Party | None]:
+    """The parties stored in one statement (None for an absent or unnamed party)."""
+    rows = [_party(organisation, p, codes) for p in parties if p and p.name]
+    saved = iter(Party.objects.bulk_create(rows))
+    return [next(saved) if p and p.name else None for p in parties]
+
+
+def _party(organisation: Organisation, party: PartyData, codes: _Codes) -> Party:
+    return Party(
         organisation=organisation,
         name=party.name.strip(),
         street=party.street.strip(),
@@ -362,14 +375,15 @@ def create_trade_record(*, actor: Actor, organisation: Organisation, data: Trade
     for _attempt in range(3):
         try:
             with transaction.atomic():
+                seller, buyer, consignee = _save_parties(
+                    organisation, [data.seller, data.buyer, data.consignee], codes
+                )
                 trade = Trade.objects.create(
                     organisation=organisation,
                     reference=reference or _next_reference(organisation, data.direction),
-                    seller=_save_party(organisation, data.seller, codes),
-                    buyer=_save_party(organisation, data.buyer, codes),
-                    consignee=_save_party(organisation, data.consignee, codes)
-                    if data.consignee and data.consignee.name
-                    else None,
+                    seller=seller,
+                    buyer=buyer,
+                    consignee=consignee,
                     created_by=actor.user,
                     **_header_fields(data, codes),
                 )

@@ -78,5 +78,5 @@ def test_an_edit_in_the_admin_is_validated_and_audited(operator_client, starter_
 
     assert invalid.status_code == 200 and "ZZ is neither" in invalid.content.decode()
     assert saved.status_code == 302
-    event = AuditEvent.objects.filter(action="compliance.rule_changed").latest("seq")
+    event = AuditEvent.objects.filter(action="compliance.rule_changed").latest("id")
     assert event.object_id == str(rule.pk) and event.changes == {"rate": "19.5"}

@@ -74,7 +74,7 @@ def test_an_import_updates_by_key_and_is_audited(starter_rules, cast):
 
     assert report.updated == ["fr-vat-cocoa-beans"]
     assert Rule.objects.get(key="fr-vat-cocoa-beans").rate == Decimal("7.000")
-    event = AuditEvent.objects.filter(action="compliance.rules_imported").latest("seq")
+    event = AuditEvent.objects.filter(action="compliance.rules_imported").latest("id")
     assert event.actor_id == cast.operator.pk
     assert event.changes["updated"] == ["fr-vat-cocoa-beans"] and event.changes["source"] == "edited.yaml"
 

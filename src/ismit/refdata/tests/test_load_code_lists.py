@@ -102,7 +102,7 @@ def test_every_load_is_written_to_the_audit_log():
 
     services.load_incoterms()
 
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert AuditEvent.objects.count() == before + 1
     assert event.action == "refdata.loaded"
     assert event.object_type == "refdata.incoterm"

@@ -1,0 +1,121 @@
+"""What a submission and an answer cost the database: no business transaction waits for the audit chain, the
+compliance check runs once per submission, an answer takes a bounded number of statements, a notification
+read again is not parsed again, and one poll of a window runs at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ismit import outbox
+from ismit.customs import answers
+from ismit.customs.models import Declaration, DeclarationEvent, DeclarationStatus, SingleWindow
+from ismit.customs.services import submit_declaration
+from ismit.customs.tests.support import deliver, replay, sequence_of
+
+pytestmark = pytest.mark.django_db
+
+SUBMISSION_STATEMENTS = 64  # a submission: check, signed document, declaration, outbox, steps, audit
+ANSWER_STATEMENTS = 20  # one answer by callback: stored, applied, checklist, notifications, audit
+
+
+def statements(context: CaptureQueriesContext, text: str) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if text in q["sql"]]
+
+
+def test_a_submission_does_not_wait_for_the_audit_chain_and_checks_once(
+    cashew_trade, exporter, offline_window
+):
+    with CaptureQueriesContext(connection) as submitted:
+        declaration = submit_declaration(actor=exporter, trade=cashew_trade)
+    assert declaration.status == DeclarationStatus.QUEUED
+    # Its audit events are written with it, and linked into the chain only after it commits.
+    assert statements(submitted, "audit_auditevent") and not statements(submitted, "audit_chainhead")
+    # The compliance check reads the rules once (issue_documents is told it was run).
+    assert len(statements(submitted, 'FROM "compliance_rule"')) == 1
+    assert len(submitted.captured_queries) <= SUBMISSION_STATEMENTS
+
+
+def test_an_answer_takes_few_statements_and_no_audit_lock(cashew_trade, exporter, window, relay, client):
+    declaration = submit_declaration(actor=exporter, trade=cashew_trade)
+    assert deliver(declaration) == "delivered"
+    declaration.refresh_from_db()
+    first, second, *_ = sorted(relay.wait(declaration.conversation_id, 2), key=sequence_of)
+    assert replay(client, first).status_code == 204
+    with CaptureQueriesContext(connection) as answered:
+        assert replay(client, second).status_code == 204
+    declaration.refresh_from_db()
+    assert declaration.status == DeclarationStatus.ACCEPTED and declaration.mrn
+    assert not statements(answered, "audit_chainhead")
+    assert len(answered.captured_queries) <= ANSWER_STATEMENTS, "\n".join(
+        q["sql"][:160] for q in answered.captured_queries
+    )
+
+
+def test_a_notification_stored_already_is_not_parsed_again(
+    cashew_trade, exporter, window, relay, client, caplog
+):
+    declaration = submit_declaration(actor=exporter, trade=cashew_trade)
+    assert deliver(declaration) == "delivered"
+    declaration.refresh_from_db()
+    callback = relay.wait(declaration.conversation_id, 1)[0]
+    assert replay(client, callback).status_code == 204
+    stored = DeclarationEvent.objects.get(notification_id=callback["headers"]["X-Notification-ID"])
+    # Polling reads it again; its body is not read (an unreadable one would be logged) nor stored twice.
+    incoming = answers.Incoming(
+        notification_id=stored.notification_id,
+        conversation_id=declaration.conversation_id,
+        sequence=stored.sequence,
+        content_type="application/xml",
+        body=b"<not a notification",
+        headers={},
+        via="poll",
+    )
+    with caplog.at_level(logging.WARNING, logger="ismit.customs"):
+        again = answers.receive(SingleWindow.objects.get(pk=window.pk), incoming)
+    assert again == stored and "could not be read" not in caplog.text
+    stored.refresh_from_db()
+    assert (
+        stored.arrivals == 1
+        and DeclarationEvent.objects.filter(notification_id=stored.notification_id).count() == 1
+    )
+
+
+def test_one_poll_of_a_window_at_a_time(offline_window):
+    # Another poll holds the window: this one reads nothing (it does not even call the window).
+    SingleWindow.objects.filter(pk=offline_window.pk).update(
+        polling_until=timezone.now() + dt.timedelta(minutes=1)
+    )
+    assert answers.poll_window(SingleWindow.objects.get(pk=offline_window.pk)) == 0
+    # Its hold has expired (its worker died): this one polls (and finds the window down), then lets go.
+    SingleWindow.objects.filter(pk=offline_window.pk).update(
+        polling_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    with pytest.raises(outbox.Retry):
+        answers.poll_window(SingleWindow.objects.get(pk=offline_window.pk))
+    assert SingleWindow.objects.get(pk=offline_window.pk).polling_until is None
+
+
+def test_the_endpoint_of_a_window_is_looked_up_once(offline_window):
+    window = SingleWindow.objects.get(pk=offline_window.pk)
+    assert answers.endpoint_of(window) == window
+    with CaptureQueriesContext(connection) as again:
+        assert answers.endpoint_of(window) is window
+    assert not again.captured_queries
+    # A second row of the same client (its EDIFACT format) stands for the same endpoint: the first row.
+    edifact = SingleWindow.objects.create(
+        name="CI EDIFACT",
+        country="CI",
+        procedure="export",
+        connector="edifact",
+        base_url=window.base_url,
+        client_id=window.client_id,
+        secret_sealed=window.secret_sealed,
+    )
+    assert answers.endpoint_of(edifact) == window
+    assert not Declaration.objects.exists()
