@@ -86,9 +86,13 @@ class EventOut(Schema):
 class AlertOut(Schema):
     id: int
     kind: str
-    message: str
+    message: str = Field(description="In the language of the Accept-Language header")
     details: dict
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_message(obj) -> str:
+        return obj.localized_message
 
 
 class StopOut(Schema):

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from ismit.lib.scoping import VIEW, ScopedQuerySet
 
@@ -320,6 +322,28 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+    #: parameters that are times (ISO 8601 in `details`), shown as local dates
+    TIME_PARAMS = frozenset({"eta", "when"})
+
+    @classmethod
+    def render(cls, text: str, params: dict) -> str:
+        """The message in the active language, its times as local dates."""
+        values = dict(params)
+        for name in cls.TIME_PARAMS & values.keys():
+            moment = parse_datetime(str(values[name]))
+            if moment is not None:
+                values[name] = date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+        try:
+            return gettext(text).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    @property
+    def localized_message(self) -> str:
+        """The message in the reader's language (alerts stored before texts were kept: as stored)."""
+        text, params = self.details.get("text"), self.details.get("params")
+        return self.render(text, params) if text and isinstance(params, dict) else self.message
 
 
 class AlertPreference(models.Model):

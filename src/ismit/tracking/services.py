@@ -18,10 +18,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
-from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Membership, Organisation
@@ -654,12 +654,12 @@ def refresh_shipment(*, shipment: Shipment, new_events: Iterable[Event] = ()) ->
             shipment=shipment,
             kind=AlertKind.DELAY,
             key=f"delay:{steps}",
-            message=format_lazy(
-                gettext_lazy("{reference}: arrival now expected {eta}, {hours} hours after the plan."),
-                reference=shipment.reference,
-                eta=dm.format_time(shipment.eta),
-                hours=int(slip.total_seconds() // 3600),
-            ),
+            text=gettext_noop("{reference}: arrival now expected {eta}, {hours} hours after the plan."),
+            params={
+                "reference": shipment.reference,
+                "eta": dm.format_time(shipment.eta),
+                "hours": int(slip.total_seconds() // 3600),
+            },
             details={"eta": shipment.eta, "planned_arrival": shipment.planned_arrival},
         )
     for event in new_events:
@@ -692,12 +692,8 @@ def _exceptions_of(shipment: Shipment, event: Event) -> None:
             shipment=shipment,
             kind=AlertKind.CUSTOMS_HOLD,
             key=f"customs_hold:{event.source}:{event.event_id}"[:200],
-            message=format_lazy(
-                gettext_lazy("{reference}: held by customs at {place} ({code})."),
-                reference=shipment.reference,
-                place=event.location or "—",
-                code=event.type_code,
-            ),
+            text=gettext_noop("{reference}: held by customs at {place} ({code})."),
+            params={"reference": shipment.reference, "place": event.location or "—", "code": event.type_code},
             details={"event_id": event.event_id, "code": event.type_code},
         )
     transshipment = set(shipment.route[1:-1]) - {shipment.port_of_loading, shipment.port_of_discharge}
@@ -718,11 +714,8 @@ def _exceptions_of(shipment: Shipment, event: Event) -> None:
                 shipment=shipment,
                 kind=AlertKind.MISSED_CONNECTION,
                 key=f"missed_connection:{event.location}:{event.vessel_name}",
-                message=format_lazy(
-                    gettext_lazy("{reference}: the container missed its connection at {place}."),
-                    reference=shipment.reference,
-                    place=event.location,
-                ),
+                text=gettext_noop("{reference}: the container missed its connection at {place}."),
+                params={"reference": shipment.reference, "place": event.location},
                 details={"event_id": event.event_id, "vessel": event.vessel_name},
             )
 
@@ -779,19 +772,27 @@ def record_customs_event(*, declaration_event) -> list[Event]:
 
 
 def raise_alert(
-    *, shipment: Shipment, kind: str, key: str, message, details: dict | None = None
+    *, shipment: Shipment, kind: str, key: str, text: str, params: dict, details: dict | None = None
 ) -> Alert | None:
     """Raise an alert once per key: tell the members who want it (in-app, e-mail) and the organisation's
-    webhooks. None when it was raised already."""
-    text = str(message)
+    webhooks. None when it was raised already.
+
+    `text` is an untranslated message (marked with gettext_noop) with `{name}` fields filled from
+    `params`: the alert is stored with both, and every reader gets it in their own language
+    (Alert.localized_message); `message` keeps it in the platform's default language, for webhooks."""
+    params = json.loads(json.dumps(params, cls=DjangoJSONEncoder))
+    with translation.override(settings.LANGUAGE_CODE):
+        stored = Alert.render(text, params)
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
                 shipment=shipment,
                 kind=kind,
                 key=key[:200],
-                message=text,
-                details=json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder)),
+                message=stored,
+                details=json.loads(
+                    json.dumps({**(details or {}), "text": text, "params": params}, cls=DjangoJSONEncoder)
+                ),
             )
     except IntegrityError:
         return None
@@ -802,7 +803,9 @@ def raise_alert(
         obj=alert,
         changes={"shipment": shipment.reference, "kind": kind, "key": key},
     )
-    _tell_members(shipment.organisation_id, kind, message, shipment_path(shipment.pk))
+    _tell_members(
+        shipment.organisation_id, kind, lazy(Alert.render, str)(text, params), shipment_path(shipment.pk)
+    )
     _send_to_webhooks(alert, shipment)
     return alert
 
@@ -973,11 +976,8 @@ def check_alerts(*, now: dt.datetime | None = None, batch: int = 500) -> int:
                     shipment=shipment,
                     kind=AlertKind.SILENCE,
                     key=f"silence:{shipment.last_event_at.isoformat()}",
-                    message=format_lazy(
-                        gettext_lazy("{reference}: no news of the shipment for {days} days."),
-                        reference=shipment.reference,
-                        days=days,
-                    ),
+                    text=gettext_noop("{reference}: no news of the shipment for {days} days."),
+                    params={"reference": shipment.reference, "days": days},
                     details={"last_event_at": shipment.last_event_at},
                 )
             )
@@ -999,14 +999,14 @@ def check_alerts(*, now: dt.datetime | None = None, batch: int = 500) -> int:
                         shipment=shipment,
                         kind=AlertKind.MISSING_DOCUMENT,
                         key=f"missing_document:{step.code}",
-                        message=format_lazy(
-                            gettext_lazy(
-                                "{reference}: step “{step}” is not done and the departure is {when}."
-                            ),
-                            reference=shipment.reference,
-                            step=step.code,
-                            when=dm.format_time(shipment.planned_departure),
+                        text=gettext_noop(
+                            "{reference}: step “{step}” is not done and the departure is {when}."
                         ),
+                        params={
+                            "reference": shipment.reference,
+                            "step": step.code,
+                            "when": dm.format_time(shipment.planned_departure),
+                        },
                         details={"step": step.code, "planned_departure": shipment.planned_departure},
                     )
                 )

@@ -124,3 +124,20 @@ def test_it_needs_the_demo_trade(settings):
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("seed_tracking_demo", stdout=io.StringIO())
     assert not Shipment.objects.exists()
+
+
+def test_an_alert_reads_in_each_readers_language(settings):
+    from django.utils import translation
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("seed_demo", stdout=io.StringIO())
+    _seed_tracking()
+    alert = Alert.objects.get(kind="delay")
+    assert alert.message.startswith("DEMO-EXP-0001: arrival now expected")  # stored in the default language
+    with translation.override("fr"):
+        french = alert.localized_message
+    with translation.override("en"):
+        english = alert.localized_message
+    assert french.startswith("DEMO-EXP-0001 : arrivée désormais attendue le") and "48 heures" in french
+    assert english.startswith("DEMO-EXP-0001: arrival now expected") and "48 hours" in english
+    assert "T" not in french.split("le ", 1)[1].split(",")[0]  # a local date, not an ISO timestamp
