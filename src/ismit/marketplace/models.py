@@ -409,7 +409,7 @@ class Quote(models.Model):
 class ContractStatus(models.TextChoices):
     ACTIVE = "active", _("In progress")
     COMPLETED = "completed", pgettext_lazy("contract status", "Completed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("contract status", "Cancelled")
 
 
 class Contract(models.Model):
