@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -79,8 +80,8 @@ class TradeRecord:
     """A trade with its parties, goods items and checklist steps, as stored: codes, no code-list rows."""
 
     trade: Trade
-    items: list[GoodsItem]
-    steps: list[ChecklistStep]
+    items: list[GoodsItem] | list[GoodsItemRow]  # rows just written by a create, or rows read
+    steps: list[ChecklistStep] | list[StepRow]
 
 
 def _scoped_trade_rows(action: str):
@@ -102,6 +103,16 @@ PARTY_FIELDS = concrete_attnames(Party)
 _TRADE_ROWS = {action: _scoped_trade_rows(action) for action in (VIEW, CHANGE)}
 _ITEM_FIELDS = concrete_attnames(GoodsItem)
 _STEP_FIELDS = concrete_attnames(ChecklistStep)
+
+
+class GoodsItemRow(namedtuple("GoodsItemRow", _ITEM_FIELDS)):
+    """A goods line as read for an answer: its stored values by attribute name, no model instance."""
+
+    __slots__ = ()
+    line_amount = GoodsItem.line_amount
+
+
+StepRow = namedtuple("StepRow", _STEP_FIELDS)  # a checklist step as read for an answer
 _ITEM_ROWS = Prepared(
     lambda trade_id: (
         GoodsItem.objects.filter(trade_id=trade_id).order_by("line_no").values_list(*_ITEM_FIELDS)
@@ -139,8 +150,8 @@ def get_trade_record_for(actor: Actor, pk: int, action: str = VIEW) -> TradeReco
         Trade._meta.get_field(name).set_cached_value(trade, party)
     return TradeRecord(
         trade=trade,
-        items=[instance(GoodsItem, _ITEM_FIELDS, r) for r in _ITEM_ROWS.rows(trade_id=trade.pk)],
-        steps=[instance(ChecklistStep, _STEP_FIELDS, r) for r in _STEP_ROWS.rows(trade_id=trade.pk)],
+        items=[GoodsItemRow._make(r) for r in _ITEM_ROWS.rows(trade_id=trade.pk)],
+        steps=[StepRow._make(r) for r in _STEP_ROWS.rows(trade_id=trade.pk)],
     )
 
 
