@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import QuerySet, Sum
@@ -206,12 +206,20 @@ def compare_quotes(
     )
     contracts = {c.service_type: c for c in Contract.objects.filter(rfq_id=rfq.pk)}
     rows: dict[str, list[ComparedQuote]] = {service: [] for service in rfq.services}
+    rates: dict[str, tuple[Decimal, dt.date | None] | None] = {}  # read once per currency
     for quote in quotes:
-        try:
-            conversion = convert(quote.total, quote.currency_id, rfq.currency_id, on=on)
-            converted, rate, rate_date = conversion.amount, conversion.rate, conversion.rate_date
-        except NoExchangeRate:
+        if quote.currency_id not in rates:
+            try:
+                conversion = convert(1, quote.currency_id, rfq.currency_id, on=on)
+                rates[quote.currency_id] = (conversion.rate, conversion.rate_date)
+            except NoExchangeRate:
+                rates[quote.currency_id] = None
+        found_rate = rates[quote.currency_id]
+        if found_rate is None:
             converted = rate = rate_date = None
+        else:
+            rate, rate_date = found_rate
+            converted = (quote.total * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)  # as convert() does
         rows.setdefault(quote.service_type, []).append(
             ComparedQuote(
                 quote=quote,

@@ -94,6 +94,12 @@ STATUS_ON_ACCEPTANCE: dict[str, str] = {ServiceType.CARRIAGE: StepStatus.DONE}
 # -- helpers -------------------------------------------------------------------------------------------
 
 
+def _record_for_both(*organisation_ids: int, actor, action: str, obj, changes: dict) -> None:
+    """One audit event in each party's log (the MSME's and the provider's)."""
+    for organisation_id in organisation_ids:
+        record_event(actor=actor, organisation_id=organisation_id, action=action, obj=obj, changes=changes)
+
+
 def _require(actor: Actor, organisation_id: int, message) -> None:
     if not actor.can(CHANGE, organisation_id):
         raise PermissionDenied(message)
@@ -543,14 +549,14 @@ def submit_quote(
             "valid_until": valid.isoformat(),
             "replaces": [q.pk for q in previous],
         }
-        for organisation_id in (invitation.provider_id, rfq.organisation_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.quote_submitted",
-                obj=quote,
-                changes=changes,
-            )
+        _record_for_both(
+            invitation.provider_id,
+            rfq.organisation_id,
+            actor=actor,
+            action="marketplace.quote_submitted",
+            obj=quote,
+            changes=changes,
+        )
         notify(
             organisation_id=rfq.organisation_id,
             kind="marketplace.quote_submitted",
@@ -611,14 +617,14 @@ def decline_invitation(*, actor: Actor, invitation: RfqInvitation, reason: str =
             status=QuoteStatus.SUBMITTED,
         ).update(status=QuoteStatus.WITHDRAWN, decided_at=now)
         changes = {"rfq": invitation.rfq.reference, "service": invitation.service_type, "reason": reason}
-        for organisation_id in (invitation.provider_id, invitation.rfq.organisation_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.invitation_declined",
-                obj=invitation,
-                changes=changes,
-            )
+        _record_for_both(
+            invitation.provider_id,
+            invitation.rfq.organisation_id,
+            actor=actor,
+            action="marketplace.invitation_declined",
+            obj=invitation,
+            changes=changes,
+        )
         notify(
             organisation_id=invitation.rfq.organisation_id,
             kind="marketplace.invitation_declined",
@@ -744,14 +750,14 @@ def accept_quote(*, actor: Actor, quote: Quote) -> Contract:
             "data_scope": contract.data_scope,
             "declined_quotes": [q.pk for q in others],
         }
-        for organisation_id in (rfq.organisation_id, quote.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.quote_accepted",
-                obj=contract,
-                changes=changes,
-            )
+        _record_for_both(
+            rfq.organisation_id,
+            quote.provider_id,
+            actor=actor,
+            action="marketplace.quote_accepted",
+            obj=contract,
+            changes=changes,
+        )
         step = STEP_OF_SERVICE.get(quote.service_type)
         if step:
             _move_step(
@@ -798,14 +804,14 @@ def read_shared_data(*, actor: Actor, contract: Contract, channel: str) -> dict[
         access = ContractAccess.objects.create(
             contract=contract, user=actor.user, channel=channel[:8], fields=fields
         )
-        for organisation_id in (contract.organisation_id, contract.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.shared_data_read",
-                obj=access,
-                changes={"contract": contract.reference, "channel": channel, "fields": fields},
-            )
+        _record_for_both(
+            contract.organisation_id,
+            contract.provider_id,
+            actor=actor,
+            action="marketplace.shared_data_read",
+            obj=access,
+            changes={"contract": contract.reference, "channel": channel, "fields": fields},
+        )
     return view
 
 
@@ -874,14 +880,14 @@ def record_milestone(
                     contract.provider,
                 )
         changes = {"contract": contract.reference, "code": code, "at": when.isoformat(), "note": note}
-        for organisation_id in (contract.organisation_id, contract.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.milestone_recorded",
-                obj=milestone,
-                changes=changes,
-            )
+        _record_for_both(
+            contract.organisation_id,
+            contract.provider_id,
+            actor=actor,
+            action="marketplace.milestone_recorded",
+            obj=milestone,
+            changes=changes,
+        )
         notify(
             organisation_id=contract.organisation_id,
             kind="marketplace.milestone",
@@ -945,14 +951,14 @@ def raise_invoice(
             "total": str(total),
             "variance": str(invoice.variance),
         }
-        for organisation_id in (contract.organisation_id, contract.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.invoice_raised",
-                obj=invoice,
-                changes=changes,
-            )
+        _record_for_both(
+            contract.organisation_id,
+            contract.provider_id,
+            actor=actor,
+            action="marketplace.invoice_raised",
+            obj=invoice,
+            changes=changes,
+        )
         notify(
             organisation_id=contract.organisation_id,
             kind="marketplace.invoice",
@@ -993,14 +999,14 @@ def rate_contract(*, actor: Actor, contract: Contract, stars: int | str, comment
                 )
         except IntegrityError:
             raise ValidationError({"__all__": [already]})
-        for organisation_id in (contract.organisation_id, contract.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.contract_rated",
-                obj=rating,
-                changes={"contract": contract.reference, "stars": value},
-            )
+        _record_for_both(
+            contract.organisation_id,
+            contract.provider_id,
+            actor=actor,
+            action="marketplace.contract_rated",
+            obj=rating,
+            changes={"contract": contract.reference, "stars": value},
+        )
         notify(
             organisation_id=contract.provider_id,
             kind="marketplace.rating",
@@ -1033,14 +1039,14 @@ def open_claim(
         claim = Claim.objects.create(
             contract=contract, reason=reason, amount=value.quantize(CENT) if value is not None else None
         )
-        for organisation_id in (contract.organisation_id, contract.provider_id):
-            record_event(
-                actor=actor,
-                organisation_id=organisation_id,
-                action="marketplace.claim_opened",
-                obj=claim,
-                changes={"contract": contract.reference, "reason": reason, "amount": str(value or "")},
-            )
+        _record_for_both(
+            contract.organisation_id,
+            contract.provider_id,
+            actor=actor,
+            action="marketplace.claim_opened",
+            obj=claim,
+            changes={"contract": contract.reference, "reason": reason, "amount": str(value or "")},
+        )
         notify(
             organisation_id=contract.provider_id,
             kind="marketplace.claim",

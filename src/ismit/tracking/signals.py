@@ -20,7 +20,12 @@ def customs_event_saved(sender, instance, created, update_fields=None, **kwargs)
         from ismit.customs.models import DeclarationEvent
         from ismit.tracking.services import record_customs_event
 
-        event = DeclarationEvent.objects.select_related("declaration").filter(pk=pk, applied=True).first()
+        # One query, which finds nothing for the many trades with no shipment followed on the platform.
+        event = (
+            DeclarationEvent.objects.select_related("declaration")
+            .filter(pk=pk, applied=True, declaration__trade__shipments__isnull=False)
+            .first()
+        )
         if event is not None:
             record_customs_event(declaration_event=event)
 
