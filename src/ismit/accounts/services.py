@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pycountry
@@ -515,13 +517,19 @@ def notify(
     their own language. `url` is the path of the page to open (made absolute with SITE_URL in e-mails).
     `user_ids`: only these members (their own choice of what they hear about); none: nothing is written.
     """
-    members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
-    if user_ids is not None:
-        chosen = list(user_ids)
-        if not chosen:
-            return []
-        members_q = members_q.filter(pk__in=chosen)
-    members = list(members_q.order_by("pk").distinct())
+    chosen = None if user_ids is None else sorted(set(user_ids))
+    if chosen is not None and not chosen:
+        return []
+    batch = getattr(_batch, "state", None)
+    key = (organisation_id, None if chosen is None else tuple(chosen))
+    members = batch.members.get(key) if batch is not None else None
+    if members is None:
+        members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+        if chosen is not None:
+            members_q = members_q.filter(pk__in=chosen)
+        members = list(members_q.order_by("pk").distinct())
+        if batch is not None:
+            batch.members[key] = members
     if user_ids is not None and not members:
         return []
     now = timezone.now()
@@ -539,12 +547,48 @@ def notify(
                     created_at=now,
                 )
             )
-    Notification.objects.bulk_create(rows)
+    mails = []
     if email:
         mails = [(n.title, n.body, n.url, n.user.email) for n in rows if n.user is not None and n.user.email]
-        if mails:
-            transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
+    if batch is not None:
+        batch.rows += rows
+        batch.mails += mails
+        return rows
+    Notification.objects.bulk_create(rows)
+    if mails:
+        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
     return rows
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.members: dict[tuple, list[User]] = {}
+        self.rows: list[Notification] = []
+        self.mails: list[tuple[str, str, str, str]] = []
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def batched_notifications() -> Iterator[None]:
+    """Inside a transaction: notify() reads each organisation's members once in the block, and its
+    notifications are written in one INSERT at the end (their e-mails sent once the transaction commits,
+    as always). Nested, the outermost block writes them."""
+    if getattr(_batch, "state", None) is not None:
+        yield
+        return
+    _batch.state = _Batch()
+    try:
+        yield
+        state = _batch.state
+    finally:
+        _batch.state = None
+    if state.rows:
+        Notification.objects.bulk_create(state.rows)
+    if state.mails:
+        mails = state.mails
+        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
 
 
 def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:

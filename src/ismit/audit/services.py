@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,22 +52,48 @@ def record_event(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     user = getattr(actor, "user", actor)
+    event = AuditEvent(
+        at=timezone.now(),
+        actor_id=getattr(user, "pk", None),
+        actor_label=getattr(user, "email", "") or ("system" if user is None else str(user)),
+        organisation_id=organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        changes=_jsonable(changes),
+    )
+    batch = getattr(_batch, "events", None)
+    if batch is not None:
+        batch.append(event)
+        return event
     # Inside the caller's transaction no savepoint is needed (an error aborts the whole write anyway).
     with transaction.atomic(savepoint=False):
-        event = AuditEvent.objects.create(
-            at=timezone.now(),
-            actor_id=getattr(user, "pk", None),
-            actor_label=getattr(user, "email", "") or ("system" if user is None else str(user)),
-            organisation_id=organisation_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            changes=_jsonable(changes),
-        )
+        event.save(force_insert=True)
         # Its number (`seq`) is its id, given by the linker: increasing, taken without a lock (a rolled-back
         # event leaves a gap), and no second statement here.
         _link_on_commit()
     return event
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def batched_events() -> Iterator[None]:
+    """Inside a transaction: record_event() keeps the events of the block (unsaved) and they are written in
+    one INSERT at its end, in the order they were recorded. Nested, the outermost block writes them."""
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    _batch.events = []
+    try:
+        yield
+        events = _batch.events
+    finally:
+        _batch.events = None
+    if events:
+        AuditEvent.objects.bulk_create(events)
+        _link_on_commit()
 
 
 def _link_on_commit() -> None:

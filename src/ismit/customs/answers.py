@@ -19,9 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -275,7 +278,8 @@ def endpoint_of(window: SingleWindow) -> SingleWindow:
 
 
 def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None:
-    """Store and apply one notification; None for a JSON one (handed to its kind's handler)."""
+    """Store one notification, pending, and have a worker apply it (apply_soon); None for a JSON one
+    (handed to its kind's handler at once)."""
     endpoint = endpoint_of(window)
     if format_of(incoming.content_type, incoming.body) == "json":
         _receive_json(endpoint, incoming)
@@ -285,26 +289,30 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
             window=endpoint, notification_id=incoming.notification_id
         ).first()
     answer = parse(incoming.content_type, incoming.body)
-    extension = "edi" if format_of(incoming.content_type, incoming.body) == "cusres" else "xml"
-    event = None
     try:
         with transaction.atomic():
             # Seen above; stored by another arrival since: the event's unique key refuses it (below).
-            declaration = services.head_of_conversation(endpoint, incoming.conversation_id)
-            message = record_message(
+            head = services.head_of_conversation_ids(endpoint, incoming.conversation_id)
+            declaration_id, organisation_id, trade_id = head or (None, None, None)
+            message = ExchangedMessage.objects.create(
                 window=endpoint,
+                declaration_id=declaration_id,
+                organisation_id=organisation_id,
+                trade_id=trade_id,
                 direction=Direction.IN,
                 kind="notification",
-                body=incoming.body,
-                headers=incoming.headers,
-                declaration=declaration,
                 method="POST" if incoming.via == "callback" else "GET",
-                conversation_id=incoming.conversation_id,
-                notification_id=incoming.notification_id,
-                name=f"notification-{incoming.sequence}.{extension}",
+                conversation_id=incoming.conversation_id[:64],
+                notification_id=incoming.notification_id[:64],
+                content_type=_content_type(incoming.headers),
+                headers={str(k): str(v) for k, v in incoming.headers.items()},
+                content=incoming.body,
+                sha256=ExchangedMessage.hash(incoming.body),
+                size=len(incoming.body),
+                at=timezone.now(),
             )
             event = DeclarationEvent.objects.create(
-                declaration=declaration,
+                declaration_id=declaration_id,
                 window=endpoint,
                 message=message,
                 notification_id=incoming.notification_id[:64],
@@ -315,11 +323,10 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
                 mrn=answer.mrn,
                 details=answer.details(),
                 via=incoming.via,
-                received_at=timezone.now(),
+                pending=True,
+                received_at=message.at,
             )
-            if declaration is not None:
-                services.apply_event(event)
-            else:
+            if declaration_id is None:
                 # Perhaps the conversation is being noted right now: look again once this is committed.
                 conversation, base_url, client_id = (
                     incoming.conversation_id,
@@ -335,7 +342,38 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
         return DeclarationEvent.objects.filter(
             window=endpoint, notification_id=incoming.notification_id
         ).first()
+    if declaration_id is not None:
+        apply_soon()
     return event
+
+
+def _content_type(headers: dict) -> str:
+    return next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")[:100]
+
+
+_apply_lock = threading.Lock()
+_apply_at = 0.0  # time.monotonic() at which the last task this process sent starts (or started)
+
+
+def apply_soon() -> None:
+    """Have a worker apply the answers stored (tasks.apply_answers_task): from this process, at most one
+    task every CUSTOMS_APPLY_INTERVAL_MS, each starting after every answer stored before it was sent. A
+    broker that is down loses nothing: the beat's pass (customs-apply) applies what waits."""
+    global _apply_at
+    from ismit.customs.tasks import apply_answers_task  # tasks imports this module
+
+    countdown = 0.0
+    if not apply_answers_task.app.conf.task_always_eager:  # eager: it runs here and now
+        with _apply_lock:
+            now = time.monotonic()
+            if _apply_at > now:
+                return  # a task sent already starts after this answer was stored: it applies it
+            start = max(now, _apply_at + settings.CUSTOMS_APPLY_INTERVAL_MS / 1000)
+            _apply_at, countdown = start, start - now
+    try:
+        apply_answers_task.apply_async(countdown=countdown or None)
+    except Exception:
+        logger.exception("could not send the task that applies answers: the next pass applies them")
 
 
 def _seen(endpoint: SingleWindow, incoming: Incoming) -> bool:

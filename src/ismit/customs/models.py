@@ -323,6 +323,8 @@ class ExchangedMessage(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.FileField(upload_to=_message_path, max_length=300, blank=True)
+    # A notification's body is kept in the row (one write per answer); other messages' bodies are files.
+    content = models.BinaryField(blank=True, default=b"", editable=False)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)  # no answer: why (timeout, connection refused)
@@ -369,7 +371,13 @@ class ExchangedMessage(models.Model):
             extension = "bin"
         return f"{self.direction}-{self.kind}-{self.pk}.{extension}"
 
+    @property
+    def has_body(self) -> bool:
+        return bool(self.content) or bool(self.body)
+
     def read(self) -> bytes:
+        if self.content:
+            return bytes(self.content)
         if not self.body:
             return b""
         with self.body.open("rb") as f:
@@ -383,9 +391,11 @@ class ExchangedMessage(models.Model):
 class DeclarationEvent(models.Model):
     """One answer of a single window about a declaration: what it said, and whether it was applied.
 
-    Not applied: it came late (a later answer of the conversation was applied already) or the declaration
-    had reached a final status. Pending (no declaration yet): it arrived before the platform had recorded
-    the conversation it belongs to; it is applied when the conversation is recorded.
+    Pending: stored by the callback (or a poll), to be applied by a worker (services.apply_pending_answers)
+    with the other answers of its declaration waiting, in their order. Not applied: it came late (a later
+    answer of the conversation was applied already) or the declaration had reached a final status. Without
+    a declaration: it arrived before the platform had recorded the conversation it belongs to; it is
+    applied when the conversation is recorded.
     """
 
     declaration = models.ForeignKey(
@@ -403,6 +413,7 @@ class DeclarationEvent(models.Model):
     via = models.CharField(max_length=10)  # callback | poll
     arrivals = models.PositiveIntegerField(default=1)  # by callback (2: a duplicate), or the first poll
     applied = models.BooleanField(default=False)
+    pending = models.BooleanField(default=False)  # stored, not handled yet
     received_at = models.DateTimeField(default=timezone.now)
 
     objects = EventQuerySet.as_manager()
@@ -412,7 +423,10 @@ class DeclarationEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["window", "notification_id"], name="one_event_per_notification")
         ]
-        indexes = [models.Index(fields=["declaration", "sequence"], name="customs_event_order")]
+        indexes = [
+            models.Index(fields=["declaration", "sequence"], name="customs_event_order"),
+            models.Index(fields=["declaration"], condition=Q(pending=True), name="customs_event_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.status} ({'applied' if self.applied else 'not applied'})"

@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation
-from ismit.accounts.services import notify
-from ismit.audit.services import record_event
+from ismit.accounts.services import batched_notifications, notify
+from ismit.audit.services import batched_events, record_event
 from ismit.compliance.check import run_check
 from ismit.customs import reasons as reason_texts
 from ismit.customs.connectors import CONNECTORS, SendResult, connector_for
@@ -45,6 +45,7 @@ from ismit.customs.models import (
     SingleWindow,
 )
 from ismit.customs.queries import declaration_country, windows_for
+from ismit.customs.signals import answers_applied
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, issue_documents
@@ -192,9 +193,10 @@ def _move_step(
     organisation: Organisation | None,
     actor: Actor | None,
     step: ChecklistStep | None = None,
+    locked: bool = False,
 ) -> None:
-    """Move the trade's step `code` (read here unless given), unless it does not apply, is done already,
-    or says this already."""
+    """Move the trade's step `code` (read here unless given; `locked`: given read under its lock, with its
+    trade), unless it does not apply, is done already, or says this already."""
     if step is None:
         step = ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
     if step is None or step.status == StepStatus.NOT_NEEDED:
@@ -203,7 +205,9 @@ def _move_step(
         return  # a done step is not reopened by an answer about it
     if step.status == status and step.note == note[:300]:
         return
-    set_step_status(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
+    set_step_status(
+        actor=actor, step=step, status=status, note=note, acting_organisation=organisation, locked=locked
+    )
 
 
 def _enqueue(declaration: Declaration, body: bytes) -> None:
@@ -535,6 +539,93 @@ def head_of_conversation(
     return declarations.select_related("trade", "submitted_by", "submitted_by_organisation").first()
 
 
+def head_of_conversation_ids(window: SingleWindow, conversation_id: str) -> tuple[int, int, int] | None:
+    """(id, organisation id, trade id) of the newest declaration version of a conversation with this
+    window's endpoint, not locked: where an answer received now belongs."""
+    if not conversation_id:
+        return None
+    return (
+        Declaration.objects.filter(
+            conversation_id=conversation_id,
+            window__base_url=window.base_url,
+            window__client_id=window.client_id,
+        )
+        .order_by("-version")
+        .values_list("pk", "organisation_id", "trade_id")
+        .first()
+    )
+
+
+APPLY_BATCH = 50  # declarations whose waiting answers one transaction applies
+
+
+def apply_pending_answers(*, batch: int = APPLY_BATCH) -> int:
+    """Apply the stored answers that wait (DeclarationEvent.pending) of up to `batch` declarations, in one
+    transaction: each declaration locked (those another worker holds are skipped: it is applying them), its
+    answers in the order the window issued them. Returns how many declarations were handled.
+
+    Should one declaration fail, the others are applied one transaction each; its answers keep waiting
+    (logged) for the next pass."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            declarations = _claim_waiting(batch)
+            claimed = list(declarations)
+            _apply_waiting(declarations)
+    except Exception:
+        if not claimed:
+            raise
+        logger.exception(
+            "applying the answers of %s declarations together failed: one at a time", len(claimed)
+        )
+        for pk in claimed:
+            try:
+                with transaction.atomic():
+                    _apply_waiting(_claim_waiting(1, among=[pk]))
+            except Exception:
+                logger.exception("the answers of declaration %s could not be applied", pk)
+    return len(claimed)
+
+
+def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, Declaration]:
+    """Declarations with answers waiting, locked for the caller's transaction (skipping those locked
+    already), by id, with what applying an answer reads."""
+    waiting = Declaration.objects.filter(
+        pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
+    )
+    if among is not None:
+        waiting = waiting.filter(pk__in=among)
+    waiting = (
+        waiting.select_for_update(skip_locked=True, of=("self",))
+        .select_related("trade", "submitted_by", "submitted_by_organisation")
+        .order_by("pk")
+    )
+    return {d.pk: d for d in waiting[:batch]}
+
+
+def _apply_waiting(declarations: dict[int, Declaration]) -> None:
+    if not declarations:
+        return
+    events = (
+        DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
+        .select_related("message")
+        .defer("message__content", "message__headers")
+        .order_by("declaration_id", "sequence", "pk")
+    )
+    steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
+    applied, passed = [], []
+    with batched_events(), batched_notifications():
+        for event in events:
+            declaration = event.declaration = declarations[event.declaration_id]
+            done = apply_event(event, save=False, steps=steps[declaration.trade_id])
+            (applied if done else passed).append(event)
+    if applied:
+        DeclarationEvent.objects.filter(pk__in=[e.pk for e in applied]).update(applied=True, pending=False)
+        answers_applied.send(sender=DeclarationEvent, events=applied)
+    if passed:
+        DeclarationEvent.objects.filter(pk__in=[e.pk for e in passed]).update(applied=False, pending=False)
+
+
 def attach_pending(declaration: Declaration) -> int:
     """Apply, in their order, the answers about this declaration's conversation that arrived before the
     conversation was noted (inside the caller's transaction)."""
@@ -561,12 +652,15 @@ def attach_pending(declaration: Declaration) -> int:
     return len(pending)
 
 
-def apply_event(event: DeclarationEvent) -> bool:
+def apply_event(
+    event: DeclarationEvent, *, save: bool = True, steps: dict[str, ChecklistStep] | None = None
+) -> bool:
     """Apply one answer to its declaration (inside the caller's transaction, the declaration locked).
 
     Applied when it is newer (a higher sequence) than the last answer applied and the declaration is not
     final; otherwise kept as not applied: a late or repeated answer never moves a declaration back. An MRN
-    it carries is noted in any case."""
+    it carries is noted in any case. `save=False`: the caller writes the event's `applied` and `pending`
+    and sends answers_applied (for many events at once); `steps`: as _after_status takes them."""
     declaration = event.declaration
     if declaration is None:
         return False
@@ -578,9 +672,10 @@ def apply_event(event: DeclarationEvent) -> bool:
         if event.mrn and not declaration.mrn:
             declaration.mrn = event.mrn
             declaration.save(update_fields=["mrn"])
-        if event.applied:
-            event.applied = False
-            event.save(update_fields=["applied"])
+        if save and (event.applied or event.pending):
+            event.applied = event.pending = False
+            event.save(update_fields=["applied", "pending"])
+        event.applied = event.pending = False
         return False
     old = declaration.status
     declaration.status = event.status
@@ -590,8 +685,9 @@ def apply_event(event: DeclarationEvent) -> bool:
     if event.mrn:
         declaration.mrn = event.mrn
     declaration.save(update_fields=["status", "status_at", "last_sequence", "reasons", "mrn"])
-    event.applied = True
-    event.save(update_fields=["applied"])
+    event.applied, event.pending = True, False
+    if save:
+        event.save(update_fields=["applied", "pending"])
     if event.status == S.QUERY:
         CustomsQuery.objects.create(
             declaration=declaration,
@@ -611,7 +707,7 @@ def apply_event(event: DeclarationEvent) -> bool:
         ).update(status=QueryStatus.CLOSED)
     # What follows (notifications, then the audited checklist steps) before the answer's own audit event:
     # the audit chain's head is locked from a transaction's first audited write to its commit.
-    _after_status(declaration, event.status, event=event)
+    _after_status(declaration, event.status, event=event, steps=steps)
     record_event(
         actor=None,
         organisation_id=declaration.organisation_id,
@@ -626,6 +722,8 @@ def apply_event(event: DeclarationEvent) -> bool:
             "via": event.via,
         },
     )
+    if save:
+        answers_applied.send(sender=DeclarationEvent, events=[event])
     return True
 
 
@@ -671,8 +769,15 @@ def _notification_body(declaration: Declaration, event: DeclarationEvent | None)
     return lazy(render, str)()
 
 
-def _after_status(declaration: Declaration, status: str, *, event: DeclarationEvent | None) -> None:
-    """The checklist steps, notifications of the owner (and of the broker that submitted)."""
+def _after_status(
+    declaration: Declaration,
+    status: str,
+    *,
+    event: DeclarationEvent | None,
+    steps: dict[str, ChecklistStep] | None = None,
+) -> None:
+    """The checklist steps, notifications of the owner (and of the broker that submitted). `steps`: the
+    trade's steps that answers move (STEPS_MOVED), read under their lock by the caller."""
     trade = declaration.trade
     declare_code, release_code = STEP_CODES.get(declaration.kind, STEP_CODES[Direction.EXPORT])
     submitter = declaration.submitted_by_organisation
@@ -714,9 +819,8 @@ def _after_status(declaration: Declaration, status: str, *, event: DeclarationEv
     # The steps last: each one is audited (see apply_event).
     if not moves:
         return
-    steps = {
-        s.code: s for s in ChecklistStep.objects.filter(trade_id=trade.pk, code__in=[m[0] for m in moves])
-    }
+    if steps is None:
+        steps = _steps_locked([trade], [m[0] for m in moves]).get(trade.pk, {})
     with translation.override(user.language if user else settings.LANGUAGE_CODE):
         for code, step_status, note in moves:
             if code not in steps:
@@ -729,7 +833,24 @@ def _after_status(declaration: Declaration, status: str, *, event: DeclarationEv
                 organisation=submitter,
                 actor=None,
                 step=steps[code],
+                locked=True,
             )
+
+
+# Every step an answer may move (_after_status).
+STEPS_MOVED = (*{code for codes in STEP_CODES.values() for code in codes}, "departed")
+
+
+def _steps_locked(trades: list[Trade], codes) -> dict[int, dict[str, ChecklistStep]]:
+    """The steps `codes` of these trades, locked for the caller's transaction, by trade and code (each with
+    its trade)."""
+    by_pk = {t.pk: t for t in trades}
+    found: dict[int, dict[str, ChecklistStep]] = {pk: {} for pk in by_pk}
+    rows = ChecklistStep.objects.select_for_update(of=("self",)).filter(trade_id__in=by_pk, code__in=codes)
+    for step in rows.order_by("pk"):
+        step.trade = by_pk[step.trade_id]
+        found[step.trade_id][step.code] = step
+    return found
 
 
 def _notify_status(declaration: Declaration, status: str, *, event: DeclarationEvent | None) -> None:

@@ -1,5 +1,6 @@
 """Background work of the customs app: delivering a declaration from the outbox (the handler of the topic
-"customs.declaration"), and polling the single windows for answers whose callback was lost."""
+"customs.declaration"), applying the answers the callbacks stored, and polling the single windows for
+answers whose callback was lost."""
 
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ def poll_all() -> int:
 @shared_task(name="ismit.customs.poll", ignore_result=True)
 def poll_task() -> int:
     return poll_all()
+
+
+@shared_task(name="ismit.customs.apply_answers", ignore_result=True)
+def apply_answers_task() -> int:
+    """Apply the stored answers that wait, a batch of declarations at a time, until none waits (several
+    workers share them: each skips the declarations another one holds)."""
+    handled = 0
+    while True:
+        done = services.apply_pending_answers()
+        handled += done
+        if done < services.APPLY_BATCH:
+            return handled

@@ -3,6 +3,7 @@ exchanged), and the callback the single windows post their answers to."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 from django.contrib import messages
@@ -103,10 +104,10 @@ def download_message(request: HttpRequest, pk: int, message_id: int) -> FileResp
     """A message exchanged with the single window, byte for byte as sent or received."""
     trade = queries.get_trade_for(request.actor, pk)
     message = queries.get_message_for(request.actor, message_id, trade_pk=trade.pk)
-    if not message.body:
+    if not message.has_body:
         raise Http404
     try:
-        stream = message.body.open("rb")
+        stream = io.BytesIO(bytes(message.content)) if message.content else message.body.open("rb")
     except FileNotFoundError:
         raise Http404
     return FileResponse(

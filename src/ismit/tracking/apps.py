@@ -7,11 +7,8 @@ class TrackingConfig(AppConfig):
     verbose_name = "Tracking"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
-
+        from ismit.customs.signals import answers_applied
         from ismit.tracking import delivery  # noqa: F401  (registers the outbox handler)
-        from ismit.tracking.signals import customs_event_saved
+        from ismit.tracking.signals import customs_answers_applied
 
-        post_save.connect(
-            customs_event_saved, sender="customs.DeclarationEvent", dispatch_uid="tracking.customs_event"
-        )
+        answers_applied.connect(customs_answers_applied, dispatch_uid="tracking.customs_answers")

@@ -692,7 +692,6 @@ def sync_checklist(*, trade: Trade, new: bool = False) -> list[ChecklistStep]:
     return sorted([*kept, *wanted], key=lambda step: step.position)
 
 
-@transaction.atomic
 def set_step_status(
     *,
     actor: Actor | None,
@@ -700,11 +699,36 @@ def set_step_status(
     status: str,
     note: str = "",
     acting_organisation: Organisation | None = None,
+    locked: bool = False,
 ) -> ChecklistStep:
-    """Move one step. Other apps (customs, tracking, finance) call this with their own actor."""
+    """Move one step. Other apps (customs, tracking, finance) call this with their own actor.
+
+    `locked`: the caller read the step (with its trade) under its lock in its own transaction, which this
+    joins: the step is not read again."""
     if status not in StepStatus.values:
         raise ValidationError({"status": [_("Unknown step status.")]})
-    step = ChecklistStep.objects.select_for_update().select_related("trade").get(pk=step.pk)
+    with transaction.atomic(savepoint=not locked):
+        return _set_step_status(
+            actor=actor,
+            step=step,
+            status=status,
+            note=note,
+            acting_organisation=acting_organisation,
+            locked=locked,
+        )
+
+
+def _set_step_status(
+    *,
+    actor: Actor | None,
+    step: ChecklistStep,
+    status: str,
+    note: str,
+    acting_organisation: Organisation | None,
+    locked: bool,
+) -> ChecklistStep:
+    if not locked:
+        step = ChecklistStep.objects.select_for_update().select_related("trade").get(pk=step.pk)
     old = step.status
     now = timezone.now()
     step.status = status
@@ -724,6 +748,7 @@ def set_step_status(
     trade = step.trade
     if trade.status == TradeStatus.DRAFT and status in (StepStatus.IN_PROGRESS, StepStatus.DONE):
         Trade.objects.filter(pk=trade.pk).update(status=TradeStatus.ACTIVE, updated_at=now)
+        trade.status = TradeStatus.ACTIVE
     record_event(
         actor=actor,
         organisation_id=trade.organisation_id,
