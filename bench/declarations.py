@@ -97,7 +97,8 @@ print("SETUP" + json.dumps(out))
 # The cost of each stage of a declaration, one after the other in one process with nothing else running
 # (run in `ismit shell` after the measurement, against a single window without callbacks): the API's work
 # for a submission (compliance check, the signed WCO declaration, the writes), a worker's delivery (claim,
-# POST, records), and the platform's work for each answer (as its callback view does, without HTTP).
+# POST, records), and the platform's work for each answer (its callback's, without HTTP, and its share of the
+# worker's that applies the answers waiting).
 STAGES = """
 import statistics, time
 from ismit.accounts.actors import actor_for
@@ -149,12 +150,21 @@ def receive(item):
         headers={"Content-Type": item["content_type"], "X-Notification-ID": item["notification_id"]},
         via="callback"))
 
-_, answer_ms = timed(sorted(items, key=lambda i: i["sequence"]), receive)
+# An answer: its callback's work (stored, pending), then its share of the worker's (the answers waiting
+# applied together, as the task does).
+answers.apply_soon = lambda: None
+_, store_ms = timed(sorted(items, key=lambda i: i["sequence"]), receive)
+start = time.perf_counter()
+while services.apply_pending_answers():
+    pass
+apply_ms = (time.perf_counter() - start) * 1000 / len(items)
 _, again_ms = timed(items, receive)  # the same notifications again: a duplicated callback
 per = len(items) / len(declarations)
 print(f"STAGES submit {statistics.median(submit_ms):.1f}")
 print(f"STAGES deliver {statistics.median(deliver_ms):.1f}")
-print(f"STAGES answer {statistics.median(answer_ms):.1f}")
+print(f"STAGES answer {statistics.median(store_ms) + apply_ms:.1f}")
+print(f"STAGES answer_store {statistics.median(store_ms):.1f}")
+print(f"STAGES answer_apply {apply_ms:.1f}")
 print(f"STAGES answers_per_declaration {per:.1f}")
 print(f"STAGES duplicate {statistics.median(again_ms):.1f}")
 """
@@ -432,6 +442,10 @@ def stage_costs(processes: Processes, env: dict[str, str], folder: Path) -> None
         f"declarations: one at a time (ms, median of {STAGE_SAMPLE}): submission {submit:.0f} "
         f"({submit / total:.0%}), delivery {deliver:.0f} ({deliver / total:.0%}), {per:g} answers x "
         f"{answer:.0f} ({per * answer / total:.0%}); a duplicated answer {float(stages['duplicate']):.0f}"
+    )
+    print(
+        f"declarations: an answer {answer:.1f} ms: stored by its callback {float(stages['answer_store']):.1f}, "
+        f"applied by a worker with the others waiting {float(stages['answer_apply']):.1f}"
     )
     print(f"BENCH declaration_submit_ms {submit:.1f}")
     print(f"BENCH declaration_deliver_ms {deliver:.1f}")

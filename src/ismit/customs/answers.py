@@ -1,13 +1,16 @@
 """The single window's answers: read them (WCO RES XML, CUSRES interchanges, JSON), store each one once, and
-apply it — by callback (views.callback) or by polling (poll_window), the same way.
+have it applied — by callback (views.callback) or by polling (poll_window), the same way.
 
     receive(window, Incoming(...)) -> DeclarationEvent | None
 
-Each notification is stored once (ExchangedMessage, its body in the default storage with its SHA-256): a
-second arrival of a notification id only counts the arrival. A declaration's answers are applied in the
-order the window issued them (X-Notification-Sequence): a late one is kept but changes nothing, and a final
-status never changes (services.apply_event). An answer that arrives before the platform noted the
-conversation it belongs to (the window answers fast) is held, and applied when the conversation is noted.
+Each notification is stored once (ExchangedMessage, its body and SHA-256 in the row) with its answer
+(DeclarationEvent, pending): a second arrival of a notification id only counts the arrival. A worker applies
+the answers waiting (tasks.apply_answers_task, sent by apply_soon; the beat's customs-apply pass catches up
+on a lost task), each declaration's under its lock in the order the window issued them
+(X-Notification-Sequence): a late one is kept but changes nothing, and a final status never changes
+(services.apply_pending_answers, services.apply_event). An answer that arrives before the platform noted
+the conversation it belongs to (the window answers fast) is held, and applied when the conversation is
+noted.
 
 JSON answers (FX settlement reports, VAT refund claims) go to the handler registered for their "kind":
 

@@ -49,12 +49,19 @@ from ismit.customs.signals import answers_applied
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, issue_documents
+from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
 from ismit.trades.queries import grant_for
-from ismit.trades.services import GoodsItemData, set_step_status, update_goods_item
+from ismit.trades.services import (
+    GoodsItemData,
+    move_locked_step,
+    save_moved_steps,
+    set_step_status,
+    update_goods_item,
+)
 
 logger = logging.getLogger("ismit.customs")
 
@@ -194,20 +201,23 @@ def _move_step(
     actor: Actor | None,
     step: ChecklistStep | None = None,
     locked: bool = False,
-) -> None:
-    """Move the trade's step `code` (read here unless given; `locked`: given read under its lock, with its
-    trade), unless it does not apply, is done already, or says this already."""
+) -> bool:
+    """Move the trade's step `code` (read here unless given), unless it does not apply, is done already,
+    or says this already. `locked`: the step was given read under its lock (with its trade) and is not
+    written here (trades.services.save_moved_steps). True when it moved."""
     if step is None:
         step = ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
     if step is None or step.status == StepStatus.NOT_NEEDED:
-        return
+        return False
     if step.status == StepStatus.DONE and status != StepStatus.DONE:
-        return  # a done step is not reopened by an answer about it
+        return False  # a done step is not reopened by an answer about it
     if step.status == status and step.note == note[:300]:
-        return
-    set_step_status(
-        actor=actor, step=step, status=status, note=note, acting_organisation=organisation, locked=locked
-    )
+        return False
+    if locked:
+        move_locked_step(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
+    else:
+        set_step_status(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
+    return True
 
 
 def _enqueue(declaration: Declaration, body: bytes) -> None:
@@ -613,12 +623,17 @@ def _apply_waiting(declarations: dict[int, Declaration]) -> None:
         .order_by("declaration_id", "sequence", "pk")
     )
     steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
+    read_at = {step.pk: step.updated_at for by_code in steps.values() for step in by_code.values()}
     applied, passed = [], []
     with batched_events(), batched_notifications():
         for event in events:
             declaration = event.declaration = declarations[event.declaration_id]
             done = apply_event(event, save=False, steps=steps[declaration.trade_id])
             (applied if done else passed).append(event)
+    update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
+    save_moved_steps(
+        step for by_code in steps.values() for step in by_code.values() if step.updated_at != read_at[step.pk]
+    )
     if applied:
         DeclarationEvent.objects.filter(pk__in=[e.pk for e in applied]).update(applied=True, pending=False)
         answers_applied.send(sender=DeclarationEvent, events=applied)
@@ -652,6 +667,10 @@ def attach_pending(declaration: Declaration) -> int:
     return len(pending)
 
 
+#: what applying an answer changes in its declaration
+ANSWERED_FIELDS = ["status", "status_at", "last_sequence", "reasons", "mrn"]
+
+
 def apply_event(
     event: DeclarationEvent, *, save: bool = True, steps: dict[str, ChecklistStep] | None = None
 ) -> bool:
@@ -659,8 +678,9 @@ def apply_event(
 
     Applied when it is newer (a higher sequence) than the last answer applied and the declaration is not
     final; otherwise kept as not applied: a late or repeated answer never moves a declaration back. An MRN
-    it carries is noted in any case. `save=False`: the caller writes the event's `applied` and `pending`
-    and sends answers_applied (for many events at once); `steps`: as _after_status takes them."""
+    it carries is noted in any case. `save=False`: the caller writes the declaration (ANSWERED_FIELDS),
+    the event's `applied` and `pending`, and sends answers_applied (for many answers at once); `steps`: as
+    _after_status takes them."""
     declaration = event.declaration
     if declaration is None:
         return False
@@ -671,7 +691,8 @@ def apply_event(
     ):
         if event.mrn and not declaration.mrn:
             declaration.mrn = event.mrn
-            declaration.save(update_fields=["mrn"])
+            if save:
+                declaration.save(update_fields=["mrn"])
         if save and (event.applied or event.pending):
             event.applied = event.pending = False
             event.save(update_fields=["applied", "pending"])
@@ -684,7 +705,8 @@ def apply_event(
     declaration.reasons = list(event.details.get("reasons") or [])
     if event.mrn:
         declaration.mrn = event.mrn
-    declaration.save(update_fields=["status", "status_at", "last_sequence", "reasons", "mrn"])
+    if save:
+        declaration.save(update_fields=ANSWERED_FIELDS)
     event.applied, event.pending = True, False
     if save:
         event.save(update_fields=["applied", "pending"])
@@ -753,20 +775,23 @@ TITLES = {
 QUIET = frozenset({S.RECEIVED, S.GOODS_EXITED})
 
 
+def _render_body(reasons: list, details: dict) -> str:
+    lines = [reason_texts.describe(r) for r in reasons]
+    question = details.get("question") or ""
+    text = details.get("text") or ""
+    if question:
+        lines.insert(0, question)
+    elif text:
+        lines.insert(0, text)
+    return "\n".join(lines)
+
+
+_lazy_body = lazy(_render_body, str)
+
+
 def _notification_body(declaration: Declaration, event: DeclarationEvent | None) -> object:
     """The lines of the notification, rendered in each member's language."""
-
-    def render() -> str:
-        lines = [reason_texts.describe(r) for r in declaration.reasons]
-        question = (event.details.get("question") if event else "") or ""
-        text = (event.details.get("text") if event else "") or ""
-        if question:
-            lines.insert(0, question)
-        elif text:
-            lines.insert(0, text)
-        return "\n".join(lines)
-
-    return lazy(render, str)()
+    return _lazy_body(list(declaration.reasons), dict(event.details) if event else {})
 
 
 def _after_status(
@@ -777,7 +802,8 @@ def _after_status(
     steps: dict[str, ChecklistStep] | None = None,
 ) -> None:
     """The checklist steps, notifications of the owner (and of the broker that submitted). `steps`: the
-    trade's steps that answers move (STEPS_MOVED), read under their lock by the caller."""
+    trade's steps that answers move (STEPS_MOVED), read under their lock by the caller, who writes those
+    that moved (trades.services.save_moved_steps)."""
     trade = declaration.trade
     declare_code, release_code = STEP_CODES.get(declaration.kind, STEP_CODES[Direction.EXPORT])
     submitter = declaration.submitted_by_organisation
@@ -819,13 +845,13 @@ def _after_status(
     # The steps last: each one is audited (see apply_event).
     if not moves:
         return
+    given = steps is not None
     if steps is None:
         steps = _steps_locked([trade], [m[0] for m in moves]).get(trade.pk, {})
+    moved = []
     with translation.override(user.language if user else settings.LANGUAGE_CODE):
         for code, step_status, note in moves:
-            if code not in steps:
-                continue
-            _move_step(
+            if code in steps and _move_step(
                 trade_id=trade.pk,
                 code=code,
                 status=step_status,
@@ -834,7 +860,10 @@ def _after_status(
                 actor=None,
                 step=steps[code],
                 locked=True,
-            )
+            ):
+                moved.append(steps[code])
+    if not given:
+        save_moved_steps(moved)
 
 
 # Every step an answer may move (_after_status).

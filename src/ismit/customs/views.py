@@ -129,7 +129,8 @@ def _refused(request: HttpRequest, status: int, detail: str) -> HttpResponse:
 @require_POST
 def callback(request: HttpRequest, window_id: int) -> HttpResponse:
     """A single window's notification (docs/single-window-protocol.md): signed with the window's secret,
-    answered 204 once stored (and applied). 401 for a bad signature; 400 without the notification headers."""
+    answered 204 once stored (a worker applies it: answers.apply_soon). 401 for a bad signature; 400 without
+    the notification headers."""
     # An inactive window takes no new declaration, but the answers about those it has still come.
     window = SingleWindow.objects.filter(pk=window_id).first()
     if window is None:

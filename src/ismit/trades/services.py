@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, OrganisationKind
 from ismit.audit.services import record_event
+from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
@@ -692,6 +694,7 @@ def sync_checklist(*, trade: Trade, new: bool = False) -> list[ChecklistStep]:
     return sorted([*kept, *wanted], key=lambda step: step.position)
 
 
+@transaction.atomic
 def set_step_status(
     *,
     actor: Actor | None,
@@ -699,36 +702,43 @@ def set_step_status(
     status: str,
     note: str = "",
     acting_organisation: Organisation | None = None,
-    locked: bool = False,
 ) -> ChecklistStep:
-    """Move one step. Other apps (customs, tracking, finance) call this with their own actor.
-
-    `locked`: the caller read the step (with its trade) under its lock in its own transaction, which this
-    joins: the step is not read again."""
+    """Move one step. Other apps (customs, tracking, finance) call this with their own actor."""
     if status not in StepStatus.values:
         raise ValidationError({"status": [_("Unknown step status.")]})
-    with transaction.atomic(savepoint=not locked):
-        return _set_step_status(
-            actor=actor,
-            step=step,
-            status=status,
-            note=note,
-            acting_organisation=acting_organisation,
-            locked=locked,
-        )
+    step = ChecklistStep.objects.select_for_update().select_related("trade").get(pk=step.pk)
+    move_locked_step(
+        actor=actor, step=step, status=status, note=note, acting_organisation=acting_organisation
+    )
+    step.save()
+    return step
 
 
-def _set_step_status(
+#: what moving a step changes (move_locked_step)
+STEP_MOVE_FIELDS = (
+    "status",
+    "note",
+    "started_at",
+    "completed_at",
+    "acting_organisation",
+    "updated_at",
+    "updated_by",
+)
+
+
+def move_locked_step(
     *,
     actor: Actor | None,
     step: ChecklistStep,
     status: str,
-    note: str,
-    acting_organisation: Organisation | None,
-    locked: bool,
-) -> ChecklistStep:
-    if not locked:
-        step = ChecklistStep.objects.select_for_update().select_related("trade").get(pk=step.pk)
+    note: str = "",
+    acting_organisation: Organisation | None = None,
+) -> None:
+    """Move a step the caller read under its lock (with its trade), in the caller's transaction, audited,
+    without writing the step: the caller writes the steps it moved with save_moved_steps(), many in one
+    statement."""
+    if status not in StepStatus.values:
+        raise ValidationError({"status": [_("Unknown step status.")]})
     old = step.status
     now = timezone.now()
     step.status = status
@@ -744,7 +754,6 @@ def _set_step_status(
         step.acting_organisation = acting_organisation
     step.updated_at = now
     step.updated_by = actor.user if actor else None
-    step.save()
     trade = step.trade
     if trade.status == TradeStatus.DRAFT and status in (StepStatus.IN_PROGRESS, StepStatus.DONE):
         Trade.objects.filter(pk=trade.pk).update(status=TradeStatus.ACTIVE, updated_at=now)
@@ -756,7 +765,11 @@ def _set_step_status(
         obj=step,
         changes={"trade": trade.reference, "step": step.code, "status": [old, status], "note": step.note},
     )
-    return step
+
+
+def save_moved_steps(steps: Iterable[ChecklistStep]) -> None:
+    """Write the steps moved by move_locked_step()."""
+    update_rows(ChecklistStep, steps, STEP_MOVE_FIELDS)
 
 
 def mark_commercial_step(*, actor: Actor, step: ChecklistStep, status: str, note: str = "") -> ChecklistStep:
