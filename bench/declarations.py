@@ -443,9 +443,10 @@ def stage_costs(processes: Processes, env: dict[str, str], folder: Path) -> None
         f"({submit / total:.0%}), delivery {deliver:.0f} ({deliver / total:.0%}), {per:g} answers x "
         f"{answer:.0f} ({per * answer / total:.0%}); a duplicated answer {float(stages['duplicate']):.0f}"
     )
+    store, apply = float(stages["answer_store"]), float(stages["answer_apply"])
     print(
-        f"declarations: an answer {answer:.1f} ms: stored by its callback {float(stages['answer_store']):.1f}, "
-        f"applied by a worker with the others waiting {float(stages['answer_apply']):.1f}"
+        f"declarations: an answer {answer:.1f} ms: stored by its callback {store:.1f}, "
+        f"applied by a worker with the others waiting {apply:.1f}"
     )
     print(f"BENCH declaration_submit_ms {submit:.1f}")
     print(f"BENCH declaration_deliver_ms {deliver:.1f}")

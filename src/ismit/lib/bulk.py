@@ -35,7 +35,7 @@ def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields:
     names = ", ".join(quote(column.column) for column in columns)
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     sql = (
-        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
