@@ -33,7 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from lxml import etree
 
-from ismit.customs import services
+from ismit.customs import queries, services
 from ismit.customs.connectors import get_json, record_message
 from ismit.customs.models import (
     FINAL_STATUSES,
@@ -295,7 +295,7 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
     try:
         with transaction.atomic():
             # Seen above; stored by another arrival since: the event's unique key refuses it (below).
-            head = services.head_of_conversation_ids(endpoint, incoming.conversation_id)
+            head = queries.head_of_conversation_ids(endpoint, incoming.conversation_id)
             declaration_id, organisation_id, trade_id = head or (None, None, None)
             message = ExchangedMessage.objects.create(
                 window=endpoint,
@@ -381,9 +381,7 @@ def apply_soon() -> None:
 
 def _seen(endpoint: SingleWindow, incoming: Incoming) -> bool:
     """True (and a callback's arrival counted) when the notification was stored already."""
-    if not ExchangedMessage.objects.filter(
-        window=endpoint, notification_id=incoming.notification_id
-    ).exists():
+    if not queries.notification_stored(endpoint.pk, incoming.notification_id[:64]):
         return False
     if incoming.via == "callback":  # polling reads again what came by callback: that is no new arrival
         _count_again(endpoint, incoming)

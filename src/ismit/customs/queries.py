@@ -20,6 +20,7 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
+from ismit.lib.prepared import Prepared, concrete_attnames, instance
 from ismit.lib.scoping import CHANGE, VIEW
 from ismit.outbox.queries import message_for_key
 from ismit.trades.models import Direction, GrantScope, Trade
@@ -241,3 +242,53 @@ def declaration_detail(declaration: Declaration) -> Declaration:
         )
         .get()
     )
+
+
+# -- what an answer's callback reads (prepared: every answer reads them) -------------------------------------
+
+_WINDOW_FIELDS = concrete_attnames(SingleWindow)
+_WINDOW_ROWS = Prepared(
+    lambda window_id: SingleWindow.objects.filter(pk=window_id).order_by().values_list(*_WINDOW_FIELDS),
+    "window_id",
+)
+_STORED_ROWS = Prepared(
+    lambda window_id, notification_id: (
+        ExchangedMessage.objects.filter(window_id=window_id, notification_id=notification_id)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    "window_id",
+    text=("notification_id",),
+)
+_HEAD_ROWS = Prepared(
+    lambda conversation_id, base_url, client_id: (
+        Declaration.objects.filter(
+            conversation_id=conversation_id, window__base_url=base_url, window__client_id=client_id
+        )
+        .order_by("-version")
+        .values_list("pk", "organisation_id", "trade_id")[:1]
+    ),
+    text=("conversation_id", "base_url", "client_id"),
+)
+
+
+def window_by_id(window_id: int) -> SingleWindow | None:
+    """A single window by its id (not scoped: the callback authenticates it by its secret)."""
+    rows = _WINDOW_ROWS.rows(window_id=window_id)
+    return instance(SingleWindow, _WINDOW_FIELDS, rows[0]) if rows else None
+
+
+def notification_stored(window_id: int, notification_id: str) -> bool:
+    """Whether this endpoint's notification is stored already."""
+    return bool(_STORED_ROWS.rows(window_id=window_id, notification_id=notification_id))
+
+
+def head_of_conversation_ids(window: SingleWindow, conversation_id: str) -> tuple[int, int, int] | None:
+    """(id, organisation id, trade id) of the newest declaration version of a conversation with this
+    window's endpoint, not locked: where an answer received now belongs."""
+    if not conversation_id:
+        return None
+    rows = _HEAD_ROWS.rows(
+        conversation_id=conversation_id, base_url=window.base_url, client_id=window.client_id
+    )
+    return tuple(rows[0]) if rows else None

@@ -549,23 +549,6 @@ def head_of_conversation(
     return declarations.select_related("trade", "submitted_by", "submitted_by_organisation").first()
 
 
-def head_of_conversation_ids(window: SingleWindow, conversation_id: str) -> tuple[int, int, int] | None:
-    """(id, organisation id, trade id) of the newest declaration version of a conversation with this
-    window's endpoint, not locked: where an answer received now belongs."""
-    if not conversation_id:
-        return None
-    return (
-        Declaration.objects.filter(
-            conversation_id=conversation_id,
-            window__base_url=window.base_url,
-            window__client_id=window.client_id,
-        )
-        .order_by("-version")
-        .values_list("pk", "organisation_id", "trade_id")
-        .first()
-    )
-
-
 APPLY_BATCH = 50  # declarations whose waiting answers one transaction applies
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ismit.customs import answers, queries, services
 from ismit.customs.forms import AnswerForm, SubmitForm
-from ismit.customs.models import QueryStatus, SingleWindow
+from ismit.customs.models import QueryStatus
 from ismit.lib import hmac_auth
 from ismit.lib.api import problem
 from ismit.lib.errors import error_dict
@@ -132,7 +132,7 @@ def callback(request: HttpRequest, window_id: int) -> HttpResponse:
     answered 204 once stored (a worker applies it: answers.apply_soon). 401 for a bad signature; 400 without
     the notification headers."""
     # An inactive window takes no new declaration, but the answers about those it has still come.
-    window = SingleWindow.objects.filter(pk=window_id).first()
+    window = queries.window_by_id(window_id)
     if window is None:
         return _refused(request, 404, "no such single window")
     body = request.body
