@@ -101,6 +101,7 @@ print("SETUP" + json.dumps(out))
 # worker's that applies the answers waiting).
 STAGES = """
 import statistics, time
+from django.urls import reverse
 from ismit.accounts.actors import actor_for
 from ismit.accounts.models import Organisation, User
 from ismit.customs import answers, services
@@ -151,8 +152,9 @@ def receive(item):
         via="callback"))
 
 # An answer: its callback's work (stored, pending), then its share of the worker's (the answers waiting
-# applied together, as the task does).
+# applied together, as the task does, in a process that has loaded the URLconf, as a running worker has).
 answers.apply_soon = lambda: None
+reverse("customs:trade", kwargs={"pk": 1})
 _, store_ms = timed(sorted(items, key=lambda i: i["sequence"]), receive)
 start = time.perf_counter()
 while services.apply_pending_answers():

@@ -248,7 +248,7 @@ OUTBOX_REDISPATCH_AFTER_S = env_int("ISMIT_OUTBOX_REDISPATCH_AFTER_S", 30)
 CUSTOMS_POLL_INTERVAL_S = env_int("ISMIT_CUSTOMS_POLL_INTERVAL_S", 15)
 # A web process sends the task that applies the answers it stored at most once per this many milliseconds
 # (the task applies every answer waiting, of every declaration).
-CUSTOMS_APPLY_INTERVAL_MS = env_int("ISMIT_CUSTOMS_APPLY_INTERVAL_MS", 100)
+CUSTOMS_APPLY_INTERVAL_MS = env_int("ISMIT_CUSTOMS_APPLY_INTERVAL_MS", 500)
 # The audit log (ismit.audit): a process links the events committed into the hash chain at most once per
 # this many milliseconds, after a commit (0: after every commit); the periodic job links the rest.
 AUDIT_LINK_INTERVAL_MS = env_int("ISMIT_AUDIT_LINK_INTERVAL_MS", 1000)
