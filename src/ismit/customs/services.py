@@ -555,7 +555,7 @@ APPLY_BATCH = 50  # declarations whose waiting answers one transaction applies
 def apply_pending_answers(*, batch: int = APPLY_BATCH) -> int:
     """Apply the stored answers that wait (DeclarationEvent.pending) of up to `batch` declarations, in one
     transaction: each declaration locked (those another worker holds are skipped: it is applying them), its
-    answers in the order the window issued them. Returns how many declarations were handled.
+    answers in the order the window issued them. Returns how many declarations were applied.
 
     Should one declaration fail, the others are applied one transaction each; its answers keep waiting
     (logged) for the next pass."""
@@ -571,12 +571,15 @@ def apply_pending_answers(*, batch: int = APPLY_BATCH) -> int:
         logger.exception(
             "applying the answers of %s declarations together failed: one at a time", len(claimed)
         )
+        failed = 0
         for pk in claimed:
             try:
                 with transaction.atomic():
                     _apply_waiting(_claim_waiting(1, among=[pk]))
             except Exception:
+                failed += 1
                 logger.exception("the answers of declaration %s could not be applied", pk)
+        return len(claimed) - failed
     return len(claimed)
 
 

@@ -70,8 +70,8 @@ def poll_task() -> int:
 
 @shared_task(name="ismit.customs.apply_answers", ignore_result=True)
 def apply_answers_task() -> int:
-    """Apply the stored answers that wait, a batch of declarations at a time, until none waits (several
-    workers share them: each skips the declarations another one holds)."""
+    """Apply the stored answers that wait, a batch of declarations at a time, until a batch is not full
+    (several workers share them: each skips the declarations another one holds)."""
     handled = 0
     while True:
         done = services.apply_pending_answers()

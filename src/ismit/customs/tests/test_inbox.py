@@ -119,3 +119,28 @@ def test_answers_left_waiting_are_applied_by_the_periodic_pass(
     app.tasks["ismit.customs.apply_answers"].delay()
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.GOODS_EXITED
+
+
+def test_a_declaration_that_cannot_be_applied_keeps_its_answers_and_holds_up_no_other(
+    cashew_trade, exporter, window, relay, stored_only, monkeypatch
+):
+    declarations, callbacks = declared(cashew_trade, exporter, 2, relay)
+    for callback in callbacks:
+        assert replay(Client(), callback).status_code == 204
+    broken, fine = declarations
+    apply_event = services.apply_event
+
+    def failing(event, **kwargs):
+        if event.declaration_id == broken.pk:
+            raise RuntimeError("a bug")
+        return apply_event(event, **kwargs)
+
+    monkeypatch.setattr(services, "apply_event", failing)
+    assert services.apply_pending_answers() == 1
+    assert Declaration.objects.get(pk=fine.pk).status == DeclarationStatus.GOODS_EXITED
+    assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.SENT
+    assert DeclarationEvent.objects.filter(declaration=broken, pending=True).count() == ANSWERS
+    # Mended, the next pass applies them.
+    monkeypatch.setattr(services, "apply_event", apply_event)
+    assert services.apply_pending_answers() == 1
+    assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.GOODS_EXITED
