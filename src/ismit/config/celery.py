@@ -30,13 +30,8 @@ def _periodic_jobs(sender: Celery, **kwargs) -> None:
         },
         # Idempotency-Key records older than a day.
         "idempotency-purge": {"task": "ismit.outbox.purge_idempotency_records", "schedule": 3600.0},
-        # Answers stored whose task was lost (a web process died before sending it, a broker down).
-        "customs-apply": {
-            "task": "ismit.customs.apply_answers",
-            "schedule": float(settings.OUTBOX_SWEEP_INTERVAL_S),
-            "options": {"expires": float(settings.OUTBOX_SWEEP_INTERVAL_S)},
-        },
-        # Single windows' answers whose callback was lost (polling fallback, ismit.customs.answers).
+        # Single windows' answers whose callback was lost (polling fallback, ismit.customs.answers), and
+        # answers stored whose task was lost (a web process died before sending it, a broker down).
         "customs-poll": {
             "task": "ismit.customs.poll",
             "schedule": float(settings.CUSTOMS_POLL_INTERVAL_S),

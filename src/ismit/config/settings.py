@@ -244,7 +244,8 @@ OUTBOX_BACKOFF_MAX_S = env_int("ISMIT_OUTBOX_BACKOFF_MAX_S", 600)
 OUTBOX_CLAIM_TIMEOUT_S = env_int("ISMIT_OUTBOX_CLAIM_TIMEOUT_S", 120)
 OUTBOX_SWEEP_INTERVAL_S = env_int("ISMIT_OUTBOX_SWEEP_INTERVAL_S", 5)
 OUTBOX_REDISPATCH_AFTER_S = env_int("ISMIT_OUTBOX_REDISPATCH_AFTER_S", 30)
-# Single windows (ismit.customs): how often every window is polled for answers whose callback was lost.
+# Single windows (ismit.customs): how often every window is polled for answers whose callback was lost (and
+# the answers stored whose task was lost are applied).
 CUSTOMS_POLL_INTERVAL_S = env_int("ISMIT_CUSTOMS_POLL_INTERVAL_S", 15)
 # A web process sends the task that applies the answers it stored at most once per this many milliseconds
 # (the task applies every answer waiting, of every declaration).

@@ -5,8 +5,8 @@ have it applied — by callback (views.callback) or by polling (poll_window), th
 
 Each notification is stored once (ExchangedMessage, its body and SHA-256 in the row) with its answer
 (DeclarationEvent, pending): a second arrival of a notification id only counts the arrival. A worker applies
-the answers waiting (tasks.apply_answers_task, sent by apply_soon; the beat's customs-apply pass catches up
-on a lost task), each declaration's under its lock in the order the window issued them
+the answers waiting (tasks.apply_answers_task, sent by apply_soon; the beat's polling pass catches up on a
+lost task), each declaration's under its lock in the order the window issued them
 (X-Notification-Sequence): a late one is kept but changes nothing, and a final status never changes
 (services.apply_pending_answers, services.apply_event). An answer that arrives before the platform noted
 the conversation it belongs to (the window answers fast) is held, and applied when the conversation is
@@ -361,7 +361,7 @@ _apply_at = 0.0  # time.monotonic() at which the last task this process sent sta
 def apply_soon() -> None:
     """Have a worker apply the answers stored (tasks.apply_answers_task): from this process, at most one
     task every CUSTOMS_APPLY_INTERVAL_MS, each starting after every answer stored before it was sent. A
-    broker that is down loses nothing: the beat's pass (customs-apply) applies what waits."""
+    broker that is down loses nothing: the beat's polling pass (tasks.poll_all) applies what waits."""
     global _apply_at
     from ismit.customs.tasks import apply_answers_task  # tasks imports this module
 

@@ -52,7 +52,8 @@ def deliver_declaration(message) -> None:
 
 
 def poll_all() -> int:
-    """Poll every single window endpoint once; returns the number of notifications read."""
+    """Poll every single window endpoint once, then apply what waits (answers whose task was lost too);
+    returns the number of notifications read."""
     read = 0
     for window in answers.endpoints():
         try:
@@ -60,6 +61,7 @@ def poll_all() -> int:
         except (outbox.Retry, outbox.Permanent) as exc:
             logger.warning("polling %s failed: %s", window, exc.reason)
     answers.attach_all_waiting()
+    apply_answers()
     return read
 
 
@@ -68,8 +70,7 @@ def poll_task() -> int:
     return poll_all()
 
 
-@shared_task(name="ismit.customs.apply_answers", ignore_result=True)
-def apply_answers_task() -> int:
+def apply_answers() -> int:
     """Apply the stored answers that wait, a batch of declarations at a time, until a batch is not full
     (several workers share them: each skips the declarations another one holds)."""
     handled = 0
@@ -78,3 +79,8 @@ def apply_answers_task() -> int:
         handled += done
         if done < services.APPLY_BATCH:
             return handled
+
+
+@shared_task(name="ismit.customs.apply_answers", ignore_result=True)
+def apply_answers_task() -> int:
+    return apply_answers()

@@ -156,12 +156,14 @@ def follow(client, relay: Relay, declaration: Declaration, until: str, timeout: 
 def seed_query(actor, trade, window: SingleWindow | None = None):
     """A declaration of `trade` that customs has queried, made without a running window (for tests that
     need the rows, e.g. the isolation tests): submitted through the service, noted as sent, then the
-    window's query notification received through answers.receive. Returns (declaration, query, message).
+    window's query notification received through answers.receive (and applied). Returns (declaration, query,
+    message).
     `window` defaults to a window for the trade's country that nobody listens on."""
     import uuid
 
     from django.utils import timezone
 
+    from ismit.config.celery import app
     from ismit.customs import answers
     from ismit.customs.models import DeclarationStatus
     from ismit.customs.services import submit_declaration
@@ -197,17 +199,24 @@ def seed_query(actor, trade, window: SingleWindow | None = None):
         issued_at=timezone.now(),
         agency="Customs",
     )
-    event = answers.receive(
-        window,
-        answers.Incoming(
-            notification_id=notification_id,
-            conversation_id=conversation,
-            sequence=1,
-            content_type="application/xml",
-            body=body,
-            headers={"Content-Type": "application/xml"},
-            via="callback",
-        ),
-    )
+    # Applied here and now, as a worker would (the task runs in this process, never through a broker).
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        event = answers.receive(
+            window,
+            answers.Incoming(
+                notification_id=notification_id,
+                conversation_id=conversation,
+                sequence=1,
+                content_type="application/xml",
+                body=body,
+                headers={"Content-Type": "application/xml"},
+                via="callback",
+            ),
+        )
+    finally:
+        app.conf.task_always_eager = eager
     declaration.refresh_from_db()
+    event.refresh_from_db()
     return declaration, event.query, event.message

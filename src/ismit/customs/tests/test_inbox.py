@@ -115,8 +115,8 @@ def test_answers_left_waiting_are_applied_by_the_periodic_pass(
     (declaration,), callbacks = declared(cashew_trade, exporter, 1, relay)
     for callback in callbacks:
         assert replay(Client(), callback).status_code == 204
-    assert app.conf.beat_schedule["customs-apply"]["task"] == "ismit.customs.apply_answers"
-    app.tasks["ismit.customs.apply_answers"].delay()
+    assert app.conf.beat_schedule["customs-poll"]["task"] == "ismit.customs.poll"
+    app.tasks["ismit.customs.poll"].delay()
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.GOODS_EXITED
 
