@@ -111,11 +111,17 @@ def _dispatch(message_ids: list[int], countdown: float | None = None) -> None:
 
     # A delivery never outlives its claim: the handler is interrupted (soft limit: a retry) and, if it
     # does not stop, its process is killed (hard limit) before another worker may take the message over.
-    limit = settings.OUTBOX_CLAIM_TIMEOUT_S
+    limit, soft = settings.OUTBOX_CLAIM_TIMEOUT_S, soft_limit_s()
     for message_id in message_ids:
         deliver_task.apply_async(
-            args=[message_id], countdown=countdown, time_limit=limit, soft_time_limit=limit * 0.9
+            args=[message_id], countdown=countdown, time_limit=limit, soft_time_limit=soft
         )
+
+
+def soft_limit_s() -> float:
+    """When a delivery is interrupted: at least a second before its claim expires, to record the attempt."""
+    limit = settings.OUTBOX_CLAIM_TIMEOUT_S
+    return limit - max(1.0, limit * 0.1)
 
 
 # -- delivery ----------------------------------------------------------------------------------------
@@ -266,9 +272,7 @@ def deliver_message(*, message_id: int, worker: str = "") -> str | None:
         outcome, error = Outcome.PERMANENT, exc.reason
     except SoftTimeLimitExceeded:
         outcome = Outcome.RETRY
-        error = (
-            f"The delivery was stopped after {settings.OUTBOX_CLAIM_TIMEOUT_S * 0.9:g} s (the claim's limit)."
-        )
+        error = f"The delivery was stopped after {soft_limit_s():g} s (the claim's limit)."
     except Exception as exc:
         logger.exception("outbox message %s: the %s handler failed", message.pk, message.topic)
         outcome, error = Outcome.RETRY, f"{type(exc).__name__}: {exc}"
