@@ -475,6 +475,12 @@ def _dcsa_id_routes() -> list[tuple[str, str]]:
 
 
 DCSA_ID_ROUTES = _dcsa_id_routes()
+DCSA_BODIES = {
+    ("PUT", "/dcsa/tnt/v3/event-subscriptions/{subscription_id}"): {"callbackUrl": "https://taken.example/"},
+    ("PUT", "/dcsa/tnt/v3/event-subscriptions/{subscription_id}/secret"): {
+        "secret": "a-secret-taken-over-at-last"
+    },
+}
 
 
 @pytest.mark.django_db
@@ -487,9 +493,10 @@ def test_dcsa_subscriptions_of_another_organisation_answer_404_and_the_own_are_r
     def url(side: str) -> str:
         return path.replace("{subscription_id}", str(world.sides[side].subscription.subscription_id))
 
+    body = json.dumps(DCSA_BODIES[(method, path)]) if (method, path) in DCSA_BODIES else ""
     before = world.b_snapshot()
-    response = client.generic(method, url("b"), headers=world.headers)
+    response = client.generic(method, url("b"), body, content_type="application/json", headers=world.headers)
     assert response.status_code == 404, response.content
     assert world.b_snapshot() == before
-    response = client.generic(method, url("a"), headers=world.headers)
+    response = client.generic(method, url("a"), body, content_type="application/json", headers=world.headers)
     assert response.status_code in (200, 204), response.content
