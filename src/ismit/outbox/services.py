@@ -157,6 +157,13 @@ def _claim(message_id: int) -> _Claim | None:
     token = uuid.uuid4().hex
     locked_until = now + dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_S)
     claimed = {"status": Status.SENDING, "locked_until": locked_until, "claim_token": token}
+    # The common case, a pending message that is due: one conditional UPDATE, no transaction (of two
+    # workers, the second one updates no row). Anything else (an expired claim to take over, a message
+    # not due or delivered already) goes the long way.
+    if OutboxMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, **claimed
+    ):
+        return _Claim(message=OutboxMessage.objects.get(pk=message_id), token=token, started_at=now)
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: a row another worker is claiming is skipped, not waited for.
