@@ -78,7 +78,7 @@ def submitter_for(actor: Actor, trade: Trade) -> Organisation:
     """The organisation that submits in its own name: the trade's owner (a member who may change it), or
     the customs broker appointed on the trade. PermissionDenied for anyone else."""
     if actor.can(CHANGE, trade.organisation_id):
-        return Organisation.objects.get(pk=trade.organisation_id)
+        return trade.organisation  # read with the trade by the views, else read now
     grant = grant_for(actor, trade, GrantScope.CUSTOMS)
     if grant is None:
         raise PermissionDenied(
@@ -214,7 +214,7 @@ def _move_step(
     set_step_status(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
 
 
-def _enqueue(declaration: Declaration, body: bytes) -> None:
+def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> None:
     connector = connector_for(declaration.channel)
     headers = {"Content-Type": connector.content_type}
     if declaration.corrects_id:
@@ -226,6 +226,7 @@ def _enqueue(declaration: Declaration, body: bytes) -> None:
         organisation_id=declaration.organisation_id,
         headers=headers,
         target=declaration.window.url(connector.path),
+        fresh_key=fresh_key,
     )
 
 
@@ -260,6 +261,7 @@ def submit_declaration(
         kinds=[connector_for(window.connector).document_kind],
         language=_language(),
         checked=True,
+        organisation=submitter,  # the trade's own organisation, unless a broker submits
     )
     body = prepared.signed[0][1].data
     try:
@@ -314,7 +316,7 @@ def submit_declaration(
                 organisation=submitter,
                 actor=actor,
             )
-            _enqueue(declaration, body)
+            _enqueue(declaration, body, fresh_key=True)  # the declaration's key is unique: no savepoint
     except BaseException:
         discard_stored(prepared)
         raise

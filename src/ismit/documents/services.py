@@ -245,17 +245,20 @@ def prepare_issue(
     kinds: Iterable[str] | None = None,
     language: str = "en",
     checked: bool = False,
+    organisation: Organisation | None = None,
 ) -> PreparedIssue:
     """Check who issues, then generate and sign the trade's documents (all of them, or the `kinds` named),
     outside any transaction: no lock is held meanwhile. Declarations are refused while the compliance check
     reports errors; `checked=True` says the caller has just run that check itself and refused on errors
-    (customs' submission), so it is not run twice."""
+    (customs' submission), so it is not run twice. `organisation`: the trade's, if the caller has just read
+    it."""
     if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
         raise PermissionDenied(_("You may not issue documents for this trade."))
     if language not in LANGUAGES:
         raise ValidationError({"language": [_("Choose English or French.")]})
     generators = _chosen(kinds)
-    organisation = Organisation.objects.get(pk=trade.organisation_id)
+    if organisation is None or organisation.pk != trade.organisation_id:
+        organisation = Organisation.objects.get(pk=trade.organisation_id)
     key = signing_key_for_issue(organisation, actor=actor)
     if not checked:
         generators = _refuse_blocked_declarations(

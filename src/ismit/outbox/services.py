@@ -50,11 +50,14 @@ def enqueue(
     organisation_id: int | None,
     headers: dict[str, str] | None = None,
     target: str = "",
+    fresh_key: bool = False,
 ) -> OutboxMessage:
     """Write a message to deliver once the caller's transaction commits (call it inside that transaction).
 
-    A key already present returns the message already written with it: no second message. The deliver
-    task is sent when the transaction commits; if that send is lost, the sweep sends it again.
+    A key already present returns the message already written with it: no second message. `fresh_key`
+    says the caller knows the key is new (unique on a row of its own written in this transaction): no
+    savepoint is taken, and a key present after all fails the caller's transaction. The deliver task is
+    sent when the transaction commits; if that send is lost, the sweep sends it again.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.enqueue() must run inside the caller's transaction.atomic()")
@@ -66,24 +69,28 @@ def enqueue(
         raise TypeError("the payload of an outbox message is bytes")
     payload = bytes(payload)
     now = timezone.now()
-    try:
-        with transaction.atomic():  # a savepoint: the same key enqueued at the same time elsewhere
-            message = OutboxMessage.objects.create(
-                topic=topic,
-                payload=payload,
-                payload_sha256=hashlib.sha256(payload).hexdigest(),
-                headers={str(k): str(v) for k, v in (headers or {}).items()},
-                target=target,
-                idempotency_key=idempotency_key,
-                organisation_id=organisation_id,
-                next_attempt_at=now,
-                dispatched_at=now,
-            )
-    except IntegrityError:
-        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
+    message = OutboxMessage(
+        topic=topic,
+        payload=payload,
+        payload_sha256=hashlib.sha256(payload).hexdigest(),
+        headers={str(k): str(v) for k, v in (headers or {}).items()},
+        target=target,
+        idempotency_key=idempotency_key,
+        organisation_id=organisation_id,
+        next_attempt_at=now,
+        dispatched_at=now,
+    )
+    if fresh_key:
+        message.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: the same key enqueued at the same time elsewhere
+                message.save(force_insert=True)
+        except IntegrityError:
+            existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+            return existing
     record_event(
         actor=None,
         organisation_id=organisation_id,
