@@ -45,6 +45,7 @@ from ismit.customs.models import (
     SingleWindow,
 )
 from ismit.customs.queries import declaration_country, windows_for
+from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
@@ -253,6 +254,8 @@ def submit_declaration(
         raise ValidationError({"channel": [_("Choose WCO XML or UN/EDIFACT.")]})
     window = choose_window(trade, channel)
     _refuse_in_flight(declarations[0] if declarations else None)
+    # Read once for the compliance check and the document: parties, terms, places and goods lines.
+    trade = trade_for_documents(trade.pk)
     _refuse_check_errors(trade, _language())
     # The caller ran the compliance check (_refuse_check_errors): prepare_issue need not run it again.
     prepared = prepare_issue(
@@ -262,6 +265,7 @@ def submit_declaration(
         language=_language(),
         checked=True,
         organisation=submitter,  # the trade's own organisation, unless a broker submits
+        loaded=True,
     )
     body = prepared.signed[0][1].data
     try:

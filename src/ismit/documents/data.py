@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db.models import IntegerField, Value
+from django.db.models import IntegerField, Prefetch, Value
 
 from ismit.accounts.models import Organisation, OrganisationIdentifier
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
@@ -206,24 +206,37 @@ def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
     )
 
 
-def document_data(trade: Trade, *, language: str = "en") -> DocumentData:
-    """Reads the trade once (a handful of queries whatever its size) into a DocumentData snapshot."""
-    trade = (
-        Trade.objects.select_related(
-            "organisation",
-            "seller",
-            "buyer",
-            "consignee",
-            "incoterm",
-            "incoterm_place",
-            "transport_mode",
-            "place_of_loading",
-            "place_of_discharge",
-        )
-        .filter(pk=trade.pk)
+TRADE_RELATED = (
+    "organisation",
+    "seller",
+    "buyer",
+    "consignee",
+    "incoterm",
+    "incoterm_place",
+    "transport_mode",
+    "place_of_loading",
+    "place_of_discharge",
+)
+
+
+def trade_for_documents(pk: int) -> Trade:
+    """The trade with what its documents and its compliance check read: parties, terms, places, and its
+    goods lines in order with their HS codes (two queries)."""
+    lines = GoodsItem.objects.select_related("hs_code").order_by("line_no")
+    return (
+        Trade.objects.select_related(*TRADE_RELATED)
+        .prefetch_related(Prefetch("items", queryset=lines))
+        .filter(pk=pk)
         .get()
     )
-    items: list[GoodsItem] = list(GoodsItem.objects.filter(trade_id=trade.pk).order_by("line_no"))
+
+
+def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -> DocumentData:
+    """Reads the trade once (a handful of queries whatever its size) into a DocumentData snapshot.
+    `loaded`: the trade was just read by trade_for_documents, and is not read again."""
+    if not loaded:
+        trade = trade_for_documents(trade.pk)
+    items: list[GoodsItem] = list(trade.items.all())
     countries = {trade.organisation.country, trade.seller.country_id, trade.buyer.country_id}
     countries |= {i.origin_country_id for i in items}
     countries |= {

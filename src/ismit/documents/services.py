@@ -246,12 +246,13 @@ def prepare_issue(
     language: str = "en",
     checked: bool = False,
     organisation: Organisation | None = None,
+    loaded: bool = False,
 ) -> PreparedIssue:
     """Check who issues, then generate and sign the trade's documents (all of them, or the `kinds` named),
     outside any transaction: no lock is held meanwhile. Declarations are refused while the compliance check
     reports errors; `checked=True` says the caller has just run that check itself and refused on errors
     (customs' submission), so it is not run twice. `organisation`: the trade's, if the caller has just read
-    it."""
+    it; `loaded`: the trade was just read by data.trade_for_documents."""
     if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
         raise PermissionDenied(_("You may not issue documents for this trade."))
     if language not in LANGUAGES:
@@ -264,7 +265,7 @@ def prepare_issue(
         generators = _refuse_blocked_declarations(
             trade, generators, explicit=kinds is not None, language=language
         )
-    data = document_data(trade, language=language)
+    data = document_data(trade, language=language, loaded=loaded)
     material = keys.signer_material(key)
     signed = [(g, _sign(g, _render(g, data, language), material)) for g in generators]
     return PreparedIssue(actor=actor, trade=trade, key=key, language=language, signed=signed)
