@@ -267,7 +267,7 @@ def submit_declaration(
         organisation=submitter,  # the trade's own organisation, unless a broker submits
         loaded=True,
     )
-    body = prepared.signed[0][1].data
+    body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
     try:
         with transaction.atomic():
             Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission at a time
