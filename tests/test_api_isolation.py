@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from conftest import _org, cashew_trade_data
 from ismit.accounts.actors import actor_for
-from ismit.accounts.models import ApiToken, Membership, Organisation, OrganisationIdentifier
+from ismit.accounts.models import ApiToken, Membership, Organisation, OrganisationIdentifier, Role, User
 from ismit.accounts.services import create_api_token
 from ismit.audit.models import AuditEvent
 from ismit.config.api import api
@@ -139,6 +139,7 @@ ID_SAMPLES = {
     "line_no": lambda side: 1,
     "code": lambda side: "contract",  # a commercial step: members may mark it
     "organisation_id": lambda side: side.organisation.id,
+    "member_id": lambda side: side.membership.id,
     "token_id": lambda side: side.token.id,
     "scheme": lambda side: "vat",
     "mapping_id": lambda side: side.mapping.id,
@@ -191,6 +192,11 @@ BODIES = {
     ("PATCH", "/api/v1/trades/{trade_id}/checklist/{code}"): lambda: {"status": "done", "note": "taken over"},
     ("PATCH", "/api/v1/organisations/{organisation_id}"): lambda: {"legal_name": "Taken Over Ltd"},
     ("PUT", "/api/v1/organisations/{organisation_id}/identifiers/{scheme}"): lambda: {"value": ""},
+    ("POST", "/api/v1/organisations/{organisation_id}/members"): lambda: {
+        "email": "nobody@example.com",
+        "role": "read_only",
+    },
+    ("PATCH", "/api/v1/organisations/{organisation_id}/members/{member_id}"): lambda: {"role": "read_only"},
     ("POST", "/api/v1/organisations/{organisation_id}/verify"): lambda: {"reason": "looks fine"},
     ("POST", "/api/v1/organisations/{organisation_id}/reject"): lambda: {"reason": "looks fake"},
     ("POST", "/api/v1/trades/{trade_id}/rfqs"): lambda: {
@@ -302,6 +308,13 @@ class World:
             ),
         }
         self.b_trade = other_trade
+        # A member besides the owner on each side, whose role the requests change or who is removed.
+        self.sides["a"].membership = Membership.objects.get(user=cast.colleague, organisation=cast.msme)
+        self.sides["b"].membership = Membership.objects.create(
+            user=User.objects.create_user(email="second@flowers-ke.example", password=None),
+            organisation=cast.other_msme,
+            role=Role.MEMBER,
+        )
         # A's trade is granted to a second broker (A's own request then appoints Transit Lagunaire);
         # B's to Transit Lagunaire.
         second_broker = _org(
@@ -462,6 +475,12 @@ def _dcsa_id_routes() -> list[tuple[str, str]]:
 
 
 DCSA_ID_ROUTES = _dcsa_id_routes()
+DCSA_BODIES = {
+    ("PUT", "/dcsa/tnt/v3/event-subscriptions/{subscription_id}"): {"callbackUrl": "https://taken.example/"},
+    ("PUT", "/dcsa/tnt/v3/event-subscriptions/{subscription_id}/secret"): {
+        "secret": "a-secret-taken-over-at-last"
+    },
+}
 
 
 @pytest.mark.django_db
@@ -474,9 +493,10 @@ def test_dcsa_subscriptions_of_another_organisation_answer_404_and_the_own_are_r
     def url(side: str) -> str:
         return path.replace("{subscription_id}", str(world.sides[side].subscription.subscription_id))
 
+    body = json.dumps(DCSA_BODIES[(method, path)]) if (method, path) in DCSA_BODIES else ""
     before = world.b_snapshot()
-    response = client.generic(method, url("b"), headers=world.headers)
+    response = client.generic(method, url("b"), body, content_type="application/json", headers=world.headers)
     assert response.status_code == 404, response.content
     assert world.b_snapshot() == before
-    response = client.generic(method, url("a"), headers=world.headers)
+    response = client.generic(method, url("a"), body, content_type="application/json", headers=world.headers)
     assert response.status_code in (200, 204), response.content

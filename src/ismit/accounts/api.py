@@ -15,7 +15,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.pagination import paginate
 from ninja.security import APIKeyCookie, HttpBearer
@@ -27,7 +27,7 @@ from ismit.accounts.middleware import SESSION_ORG_KEY
 from ismit.accounts.models import Organisation
 from ismit.audit.queries import events_for_organisation
 from ismit.lib.api import PagePagination
-from ismit.lib.scoping import ADMIN, CHANGE
+from ismit.lib.scoping import ADMIN, CHANGE, VIEW
 
 router = Router(tags=["accounts"])
 
@@ -241,6 +241,15 @@ class DecisionIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
+class MemberIn(Schema):
+    email: str = Field(max_length=254, description="The e-mail address of a user who has signed up.")
+    role: str = Field("member", description="owner, member or read_only.")
+
+
+class MemberPatchIn(Schema):
+    role: str = Field(description="owner, member or read_only.")
+
+
 class MemberOut(Schema):
     id: int
     user: UserOut
@@ -370,6 +379,38 @@ def reject_organisation(request, organisation_id: int, payload: DecisionIn | Non
 @router.get("/organisations/{int:organisation_id}/members", response=list[MemberOut])
 def list_members(request, organisation_id: int):
     return queries.members_of(queries.get_organisation_for(actor_of(request), organisation_id))
+
+
+@router.post("/organisations/{int:organisation_id}/members", response={201: MemberOut})
+def add_member(request, organisation_id: int, payload: MemberIn):
+    """Give a user who has signed up a role in the organisation (owners only)."""
+    actor = actor_of(request)
+    org = queries.get_organisation_for(actor, organisation_id)
+    return Status(
+        201, services.add_member(actor=actor, organisation=org, email=payload.email, role=payload.role)
+    )
+
+
+def _membership(request, organisation_id: int, member_id: int):
+    membership = queries.get_membership_for(actor_of(request), member_id, VIEW)
+    if membership.organisation_id != organisation_id:
+        raise Http404
+    return membership
+
+
+@router.patch("/organisations/{int:organisation_id}/members/{int:member_id}", response=MemberOut)
+def change_member_role(request, organisation_id: int, member_id: int, payload: MemberPatchIn):
+    """Change a member's role (owners only; an organisation keeps at least one owner)."""
+    membership = _membership(request, organisation_id, member_id)
+    return services.change_member_role(actor=actor_of(request), membership=membership, role=payload.role)
+
+
+@router.delete("/organisations/{int:organisation_id}/members/{int:member_id}", response={204: None})
+def remove_member(request, organisation_id: int, member_id: int):
+    """Take a member out of the organisation (owners only; an organisation keeps at least one owner)."""
+    membership = _membership(request, organisation_id, member_id)
+    services.remove_member(actor=actor_of(request), membership=membership)
+    return Status(204, None)
 
 
 @router.get("/organisations/{int:organisation_id}/audit", response=list[AuditEventOut])

@@ -177,6 +177,48 @@ def record_message(
     name: str = "message",
 ) -> ExchangedMessage:
     """Store one message sent or received (the body in the default storage, its SHA-256 in the row)."""
+    message = _message(
+        window=window,
+        direction=direction,
+        kind=kind,
+        body=body,
+        headers=headers,
+        declaration=declaration,
+        organisation_id=organisation_id,
+        trade_id=trade_id,
+        method=method,
+        path=path,
+        status_code=status_code,
+        conversation_id=conversation_id,
+        notification_id=notification_id,
+        idempotency_key=idempotency_key,
+        error=error,
+        name=name,
+    )
+    message.save()
+    return message
+
+
+def _message(
+    *,
+    window: SingleWindow | None,
+    direction: str,
+    kind: str,
+    body: bytes,
+    headers: dict[str, str],
+    declaration: Declaration | None = None,
+    organisation_id: int | None = None,
+    trade_id: int | None = None,
+    method: str = "",
+    path: str = "",
+    status_code: int | None = None,
+    conversation_id: str = "",
+    notification_id: str = "",
+    idempotency_key: str = "",
+    error: str = "",
+    name: str = "message",
+) -> ExchangedMessage:
+    """A message's row, not saved yet; its body already in the default storage."""
     message = ExchangedMessage(
         window=window,
         declaration=declaration,
@@ -201,7 +243,6 @@ def record_message(
     )
     if body:
         message.body.save(name, ContentFile(body), save=False)
-    message.save()
     return message
 
 
@@ -291,7 +332,7 @@ def post(
             conversation_id = str(answer.get("conversation_id") or "")
         except (ValueError, AttributeError):
             answer = {}
-    request = record_message(
+    request = _message(
         **record,
         direction=Direction.OUT,
         kind="request",
@@ -303,7 +344,7 @@ def post(
         conversation_id=conversation_id,
         name=name,
     )
-    response = record_message(
+    response = _message(
         **record,
         direction=Direction.IN,
         kind="response",
@@ -315,6 +356,7 @@ def post(
         conversation_id=conversation_id,
         name="answer",
     )
+    ExchangedMessage.objects.bulk_create([request, response])  # one statement for both
     if reply.status >= 500 or reply.status in (408, 425, 429):
         raise Retry(
             f"HTTP {reply.status} from {window.url(path)}: {_detail(reply)}", after=_retry_after(reply)

@@ -46,9 +46,10 @@ from ismit.customs.models import (
 )
 from ismit.customs.queries import declaration_country, windows_for
 from ismit.customs.signals import answers_applied
+from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
-from ismit.documents.services import LANGUAGES, issue_documents
+from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
 from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.scoping import CHANGE
@@ -86,7 +87,7 @@ def submitter_for(actor: Actor, trade: Trade) -> Organisation:
     """The organisation that submits in its own name: the trade's owner (a member who may change it), or
     the customs broker appointed on the trade. PermissionDenied for anyone else."""
     if actor.can(CHANGE, trade.organisation_id):
-        return Organisation.objects.get(pk=trade.organisation_id)
+        return trade.organisation  # read with the trade by the views, else read now
     grant = grant_for(actor, trade, GrantScope.CUSTOMS)
     if grant is None:
         raise PermissionDenied(
@@ -144,8 +145,16 @@ def current_declaration(trade: Trade) -> Declaration | None:
     return Declaration.objects.filter(trade_id=trade.pk).order_by("-version").first()
 
 
-def _refuse_in_flight(trade: Trade) -> None:
-    current = current_declaration(trade)
+def _declarations_of(trade: Trade) -> list[Declaration]:
+    """The trade's declarations, the newest version first (a trade has a few at most)."""
+    return list(Declaration.objects.filter(trade_id=trade.pk).order_by("-version"))
+
+
+def _with_key(declarations: list[Declaration], key: str) -> Declaration | None:
+    return next((d for d in declarations if d.idempotency_key == key), None)
+
+
+def _refuse_in_flight(current: Declaration | None) -> None:
     if current is None or current.status in CLOSED_STATUSES:
         return
     if current.status in (S.CLEARED, S.GOODS_EXITED):
@@ -220,7 +229,7 @@ def _move_step(
     return True
 
 
-def _enqueue(declaration: Declaration, body: bytes) -> None:
+def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> None:
     connector = connector_for(declaration.channel)
     headers = {"Content-Type": connector.content_type}
     if declaration.corrects_id:
@@ -232,6 +241,7 @@ def _enqueue(declaration: Declaration, body: bytes) -> None:
         organisation_id=declaration.organisation_id,
         headers=headers,
         target=declaration.window.url(connector.path),
+        fresh_key=fresh_key,
     )
 
 
@@ -242,76 +252,92 @@ def submit_declaration(
 
     Checks who submits (the owner, or the appointed customs broker in its own name) and that it is
     verified, that no declaration of the trade is on its way (DeclarationConflict), and that the
-    compliance check reports no error; issues the signed declaration document; then, in one transaction,
-    writes the declaration (queued), its outbox message, the audit event and the checklist step. A second
-    call with the same `idempotency_key` returns the declaration the first one made.
+    compliance check reports no error; renders and signs the declaration document; then, in one
+    transaction, stores the document and writes the declaration (queued), its outbox message, the audit
+    events and the checklist step. A second call with the same `idempotency_key` returns the declaration
+    the first one made.
     """
     submitter = submitter_for(actor, trade)
     key = _key_for(trade, idempotency_key)
-    if idempotency_key:
-        existing = Declaration.objects.filter(idempotency_key=key, trade_id=trade.pk).first()
-        if existing is not None:
-            return existing
+    declarations = _declarations_of(trade)
+    existing = _with_key(declarations, key) if idempotency_key else None
+    if existing is not None:
+        return existing
     _require_verified(submitter)
     if channel and channel not in CONNECTORS:
         raise ValidationError({"channel": [_("Choose WCO XML or UN/EDIFACT.")]})
     window = choose_window(trade, channel)
-    _refuse_in_flight(trade)
+    _refuse_in_flight(declarations[0] if declarations else None)
+    # Read once for the compliance check and the document: parties, terms, places and goods lines.
+    trade = trade_for_documents(trade.pk)
     _refuse_check_errors(trade, _language())
-    document, body = _issue(actor, trade, window.connector)
-    with transaction.atomic():
-        Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission of a trade at a time
-        if idempotency_key:
-            existing = Declaration.objects.filter(idempotency_key=key, trade_id=trade.pk).first()
+    # The caller ran the compliance check (_refuse_check_errors): prepare_issue need not run it again.
+    prepared = prepare_issue(
+        actor=actor,
+        trade=trade,
+        kinds=[connector_for(window.connector).document_kind],
+        language=_language(),
+        checked=True,
+        organisation=submitter,  # the trade's own organisation, unless a broker submits
+        loaded=True,
+    )
+    body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
+    try:
+        with transaction.atomic():
+            Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission at a time
+            declarations = _declarations_of(trade)
+            existing = _with_key(declarations, key) if idempotency_key else None
             if existing is not None:
                 return existing
-        _refuse_in_flight(trade)
-        version = (Declaration.objects.filter(trade_id=trade.pk).aggregate(v=Max("version"))["v"] or 0) + 1
-        now = timezone.now()
-        declaration = Declaration.objects.create(
-            trade=trade,
-            organisation_id=trade.organisation_id,
-            submitted_by_organisation=submitter,
-            submitted_by=actor.user,
-            window=window,
-            kind=trade.direction,
-            procedure=PROCEDURE_CODES.get(trade.direction, ""),
-            channel=window.connector,
-            document=document,
-            version=version,
-            lrn=default_lrn(trade.reference),
-            status=S.QUEUED,
-            status_at=now,
-            idempotency_key=key,
-            created_at=now,
-        )
-        # The audited writes come last (the audit chain's head is locked from the first one to the
-        # commit): the submission's event, the checklist step, then the outbox message (audited too).
-        record_event(
-            actor=actor,
-            organisation_id=trade.organisation_id,
-            action="customs.declaration_submitted",
-            obj=declaration,
-            changes={
-                "trade": trade.reference,
-                "version": version,
-                "window": window.pk,
-                "channel": window.connector,
-                "submitted_by": submitter.legal_name,
-                "document": document.pk,
-                "sha256": document.sha256,
-                "idempotency_key": key,
-            },
-        )
-        _move_step(
-            trade_id=trade.pk,
-            code=STEP_CODES[trade.direction][0],
-            status=StepStatus.IN_PROGRESS,
-            note=_("Sent to customs (%(window)s).") % {"window": window.name},
-            organisation=submitter,
-            actor=actor,
-        )
-        _enqueue(declaration, body)
+            _refuse_in_flight(declarations[0] if declarations else None)
+            version = (declarations[0].version if declarations else 0) + 1
+            document = store_issue(prepared)[0]
+            now = timezone.now()
+            declaration = Declaration.objects.create(
+                trade=trade,
+                organisation_id=trade.organisation_id,
+                submitted_by_organisation=submitter,
+                submitted_by=actor.user,
+                window=window,
+                kind=trade.direction,
+                procedure=PROCEDURE_CODES.get(trade.direction, ""),
+                channel=window.connector,
+                document=document,
+                version=version,
+                lrn=default_lrn(trade.reference),
+                status=S.QUEUED,
+                status_at=now,
+                idempotency_key=key,
+                created_at=now,
+            )
+            record_event(
+                actor=actor,
+                organisation_id=trade.organisation_id,
+                action="customs.declaration_submitted",
+                obj=declaration,
+                changes={
+                    "trade": trade.reference,
+                    "version": version,
+                    "window": window.pk,
+                    "channel": window.connector,
+                    "submitted_by": submitter.legal_name,
+                    "document": document.pk,
+                    "sha256": document.sha256,
+                    "idempotency_key": key,
+                },
+            )
+            _move_step(
+                trade_id=trade.pk,
+                code=STEP_CODES[trade.direction][0],
+                status=StepStatus.IN_PROGRESS,
+                note=_("Sent to customs (%(window)s).") % {"window": window.name},
+                organisation=submitter,
+                actor=actor,
+            )
+            _enqueue(declaration, body, fresh_key=True)  # the declaration's key is unique: no savepoint
+    except BaseException:
+        discard_stored(prepared)
+        raise
     return declaration
 
 
@@ -457,10 +483,13 @@ def _amend_description(*, actor: Actor, trade: Trade, query: CustomsQuery, descr
 
 def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
     """The window took the declaration (202): note its conversation, and apply the answers that arrived
-    before this was noted (held as pending)."""
+    before this was noted (held as pending). The request and answer were stored with the conversation by
+    the connector."""
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update(of=("self",)).select_related("trade").get(pk=declaration.pk)
+            Declaration.objects.select_for_update(of=("self",))
+            .select_related("trade", "window")
+            .get(pk=declaration.pk)
         )
         now = timezone.now()
         fields = {"sent_at": now}
@@ -469,15 +498,13 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
         if result.lrn and not declaration.lrn:
             fields["lrn"] = result.lrn
         first = declaration.sent_at is None
-        Declaration.objects.filter(pk=declaration.pk).update(**fields)
         # Queued (or failed, then replayed by an operator): now sent. An answer applied meanwhile stays.
-        moved = Declaration.objects.filter(pk=declaration.pk, status__in=[S.QUEUED, S.FAILED]).update(
-            status=S.SENT, status_at=now, reasons=[]
-        )
-        ExchangedMessage.objects.filter(pk__in=[result.request.pk, result.response.pk]).update(
-            conversation_id=result.conversation_id
-        )
-        declaration.refresh_from_db()
+        moved = declaration.status in (S.QUEUED, S.FAILED)
+        if moved:
+            fields.update(status=S.SENT, status_at=now, reasons=[])
+        Declaration.objects.filter(pk=declaration.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(declaration, name, value)
         if first:
             record_event(
                 actor=None,
@@ -489,7 +516,7 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
                     "lrn": result.lrn,
                     "status_code": result.status_code,
                     "request_sha256": result.request.sha256,
-                    "moved_to_sent": bool(moved),
+                    "moved_to_sent": moved,
                 },
             )
         attach_pending(declaration)
@@ -505,7 +532,14 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
 def _attach_waiting(conversation_id: str, base_url: str, client_id: str) -> None:
     from ismit.customs.answers import attach_waiting  # answers imports this module
 
-    attach_waiting(conversation_id, base_url, client_id)
+    held = DeclarationEvent.objects.filter(
+        declaration__isnull=True,
+        conversation_id=conversation_id,
+        window__base_url=base_url,
+        window__client_id=client_id,
+    )
+    if held.exists():  # most often none: the answers came after the conversation was noted
+        attach_waiting(conversation_id, base_url, client_id)
 
 
 def record_failed(*, declaration: Declaration, reason: str) -> None:

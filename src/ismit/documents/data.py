@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from django.db.models import IntegerField, Prefetch, Value
+
 from ismit.accounts.models import Organisation, OrganisationIdentifier
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
 from ismit.trades.models import GoodsItem, Party, Trade
@@ -149,9 +151,28 @@ TYPED_ITEM_FIELDS: tuple[str, ...] = (
 ITEM_FIELDS = frozenset(f.name for f in fields(ItemView))
 
 
-def _country_names(codes: set[str], language: str) -> dict[str, str]:
-    rows = Country.objects.filter(code__in=codes).values_list("code", "name", "name_fr")
-    return {code: (name_fr if language == "fr" and name_fr else name) for code, name, name_fr in rows}
+def _names(
+    *, hs_codes: set[str], units: set[str], packages: set[str], countries: set[str], language: str
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
+    """HS descriptions, unit, package and country names (in the language): one UNION ALL query."""
+    lists = [
+        (HSCode, hs_codes, "description", "description"),
+        (UnitOfMeasure, units, "name", "name"),
+        (PackageType, packages, "name", "name"),
+        (Country, countries, "name", "name_fr"),
+    ]
+    queries = [
+        model.objects.filter(code__in=codes)
+        .order_by()
+        .values_list(Value(n, output_field=IntegerField()), "code", name, translated)
+        for n, (model, codes, name, translated) in enumerate(lists)
+        if codes
+    ]
+    found: tuple[dict[str, str], ...] = ({}, {}, {}, {})
+    rows = queries[0].union(*queries[1:], all=True) if queries else []
+    for n, code, name, translated in rows:
+        found[n][code] = translated if language == "fr" and n == 3 and translated else name
+    return found
 
 
 def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
@@ -185,32 +206,37 @@ def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
     )
 
 
-def document_data(trade: Trade, *, language: str = "en") -> DocumentData:
-    """Reads the trade once (a handful of queries whatever its size) into a DocumentData snapshot."""
-    trade = (
-        Trade.objects.select_related(
-            "organisation",
-            "seller",
-            "buyer",
-            "consignee",
-            "incoterm",
-            "incoterm_place",
-            "transport_mode",
-            "place_of_loading",
-            "place_of_discharge",
-        )
-        .filter(pk=trade.pk)
+TRADE_RELATED = (
+    "organisation",
+    "seller",
+    "buyer",
+    "consignee",
+    "incoterm",
+    "incoterm_place",
+    "transport_mode",
+    "place_of_loading",
+    "place_of_discharge",
+)
+
+
+def trade_for_documents(pk: int) -> Trade:
+    """The trade with what its documents and its compliance check read: parties, terms, places, and its
+    goods lines in order with their HS codes (two queries)."""
+    lines = GoodsItem.objects.select_related("hs_code").order_by("line_no")
+    return (
+        Trade.objects.select_related(*TRADE_RELATED)
+        .prefetch_related(Prefetch("items", queryset=lines))
+        .filter(pk=pk)
         .get()
     )
-    items: list[GoodsItem] = list(GoodsItem.objects.filter(trade_id=trade.pk).order_by("line_no"))
-    hs_codes = {i.hs_code_id for i in items}
-    hs = dict(HSCode.objects.filter(code__in=hs_codes).values_list("code", "description"))
-    units = dict(
-        UnitOfMeasure.objects.filter(code__in={i.unit_id for i in items}).values_list("code", "name")
-    )
-    packages = dict(
-        PackageType.objects.filter(code__in={i.package_type_id for i in items}).values_list("code", "name")
-    )
+
+
+def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -> DocumentData:
+    """Reads the trade once (a handful of queries whatever its size) into a DocumentData snapshot.
+    `loaded`: the trade was just read by trade_for_documents, and is not read again."""
+    if not loaded:
+        trade = trade_for_documents(trade.pk)
+    items: list[GoodsItem] = list(trade.items.all())
     countries = {trade.organisation.country, trade.seller.country_id, trade.buyer.country_id}
     countries |= {i.origin_country_id for i in items}
     countries |= {
@@ -218,7 +244,13 @@ def document_data(trade: Trade, *, language: str = "en") -> DocumentData:
     }
     if trade.consignee_id:
         countries.add(trade.consignee.country_id)
-    names = _country_names(countries, language)
+    hs, units, packages, names = _names(
+        hs_codes={i.hs_code_id for i in items},
+        units={i.unit_id for i in items},
+        packages={i.package_type_id for i in items},
+        countries=countries,
+        language=language,
+    )
     mode: TransportMode = trade.transport_mode
     incoterm = trade.incoterm
 

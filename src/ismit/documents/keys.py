@@ -259,6 +259,14 @@ def active_key(organisation: Organisation) -> SigningKey | None:
 def ensure_signing_key(organisation: Organisation, *, actor=None, renew: bool = False) -> SigningKey:
     """The organisation's active key; a new one (the old one retired) if it has none, if its certificate
     no longer names the organisation as it is now, or if `renew` is asked."""
+    if not renew:
+        current = (
+            SigningKey.objects.select_related("issuer")
+            .filter(role=KeyRole.SIGNER, organisation=organisation, status=KeyStatus.ACTIVE)
+            .first()
+        )
+        if current is not None and not _outdated(current, organisation):
+            return current  # the common case: read with its issuer, without a lock or a transaction
     with transaction.atomic():
         current = (
             SigningKey.objects.select_for_update()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -43,8 +44,9 @@ STEPS_DONE_BY = {"commercial_invoice": "commercial_invoice", "packing_list": "pa
 # -- keys -------------------------------------------------------------------------------------------
 
 
-def _require_verified(organisation: Organisation) -> None:
-    organisation.refresh_from_db(fields=["verification_status", "legal_name", "country"])
+def _require_verified(organisation: Organisation, *, refresh: bool = True) -> None:
+    if refresh:
+        organisation.refresh_from_db(fields=["verification_status", "legal_name", "country"])
     if not organisation.can_submit_to_third_parties:
         raise ValidationError(
             {
@@ -61,8 +63,8 @@ def _require_verified(organisation: Organisation) -> None:
 
 
 def signing_key_for_issue(organisation: Organisation, *, actor: Actor | None = None) -> SigningKey:
-    """The key an organisation signs with now: made on its first issue if it has none yet."""
-    _require_verified(organisation)
+    """The key an organisation (read just now) signs with now: made on its first issue if it has none yet."""
+    _require_verified(organisation, refresh=False)
     return keys.ensure_signing_key(organisation, actor=actor)
 
 
@@ -223,6 +225,84 @@ def _declares_under_grant(actor: Actor, trade: Trade, kinds: Iterable[str] | Non
     return grant_for(actor, trade, GrantScope.CUSTOMS) is not None
 
 
+@dataclass
+class PreparedIssue:
+    """Documents rendered and signed, to be stored by store_issue inside a transaction; the names of the
+    files stored so far, for discard_stored when that transaction fails."""
+
+    actor: Actor
+    trade: Trade
+    key: SigningKey
+    language: str
+    signed: list[tuple[Generator, signing.Signed]]
+    stored: list[str] = field(default_factory=list)
+
+
+def prepare_issue(
+    *,
+    actor: Actor,
+    trade: Trade,
+    kinds: Iterable[str] | None = None,
+    language: str = "en",
+    checked: bool = False,
+    organisation: Organisation | None = None,
+    loaded: bool = False,
+) -> PreparedIssue:
+    """Check who issues, then generate and sign the trade's documents (all of them, or the `kinds` named),
+    outside any transaction: no lock is held meanwhile. Declarations are refused while the compliance check
+    reports errors; `checked=True` says the caller has just run that check itself and refused on errors
+    (customs' submission), so it is not run twice. `organisation`: the trade's, if the caller has just read
+    it; `loaded`: the trade was just read by data.trade_for_documents."""
+    if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
+        raise PermissionDenied(_("You may not issue documents for this trade."))
+    if language not in LANGUAGES:
+        raise ValidationError({"language": [_("Choose English or French.")]})
+    generators = _chosen(kinds)
+    if organisation is None or organisation.pk != trade.organisation_id:
+        organisation = Organisation.objects.get(pk=trade.organisation_id)
+    key = signing_key_for_issue(organisation, actor=actor)
+    if not checked:
+        generators = _refuse_blocked_declarations(
+            trade, generators, explicit=kinds is not None, language=language
+        )
+    data = document_data(trade, language=language, loaded=loaded)
+    material = keys.signer_material(key)
+    signed = [(g, _sign(g, _render(g, data, language), material)) for g in generators]
+    return PreparedIssue(actor=actor, trade=trade, key=key, language=language, signed=signed)
+
+
+def store_issue(prepared: PreparedIssue) -> list[IssuedDocument]:
+    """Store prepared documents, each a new version of its kind and format (the previous version marked
+    superseded; it stays verifiable). Inside the caller's transaction, which holds the trade's row lock."""
+    if not SigningKey.objects.filter(
+        pk=prepared.key.pk, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED]
+    ).exists():
+        raise ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
+    issued = [
+        _store(
+            actor=prepared.actor,
+            trade=prepared.trade,
+            generator=g,
+            signed=s,
+            key=prepared.key,
+            language=prepared.language,
+            stored=prepared.stored,
+        )
+        for g, s in prepared.signed
+    ]
+    _complete_steps(actor=prepared.actor, trade=prepared.trade, issued=issued)
+    return issued
+
+
+def discard_stored(prepared: PreparedIssue) -> None:
+    """Remove the files of documents whose transaction failed."""
+    for name in prepared.stored:
+        try:
+            default_storage.delete(name)
+        except Exception:  # the original error matters more than a file left behind
+            logger.exception("could not remove %s after a failed issue", name)
+
+
 def issue_documents(
     *,
     actor: Actor,
@@ -231,53 +311,17 @@ def issue_documents(
     language: str = "en",
     checked: bool = False,
 ) -> list[IssuedDocument]:
-    """Generate, sign and store the trade's documents (all of them, or the `kinds` named).
-
-    Each one is a new version of its kind and format; the previous version is marked superseded and
-    stays verifiable. All or nothing: one transaction, and the stored files are removed if it fails.
-    Declarations are refused while the compliance check reports errors; `checked=True` says the caller
-    has just run that check itself and refused on errors (customs' submission), so it is not run twice.
-    """
-    if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
-        raise PermissionDenied(_("You may not issue documents for this trade."))
-    if language not in LANGUAGES:
-        raise ValidationError({"language": [_("Choose English or French.")]})
-    generators = _chosen(kinds)
-    organisation = Organisation.objects.get(pk=trade.organisation_id)
-    key = signing_key_for_issue(organisation, actor=actor)
-    if not checked:
-        generators = _refuse_blocked_declarations(
-            trade, generators, explicit=kinds is not None, language=language
-        )
-
-    # The slow part (rendering, signing) runs before the transaction: no lock is held meanwhile.
-    data = document_data(trade, language=language)
-    material = keys.signer_material(key)
-    signed = [(g, _sign(g, _render(g, data, language), material)) for g in generators]
-
-    stored: list[str] = []
+    """Generate, sign and store the trade's documents (all of them, or the `kinds` named): prepare_issue,
+    then store_issue in a transaction of its own. All or nothing: the stored files are removed if it
+    fails."""
+    prepared = prepare_issue(actor=actor, trade=trade, kinds=kinds, language=language, checked=checked)
     try:
         with transaction.atomic():
             Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one issue of a trade at a time
-            if not SigningKey.objects.filter(
-                pk=key.pk, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED]
-            ).exists():
-                raise ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
-            issued = [
-                _store(
-                    actor=actor, trade=trade, generator=g, signed=s, key=key, language=language, stored=stored
-                )
-                for g, s in signed
-            ]
-            _complete_steps(actor=actor, trade=trade, issued=issued)
+            return store_issue(prepared)
     except BaseException:
-        for name in stored:
-            try:
-                default_storage.delete(name)
-            except Exception:  # the original error matters more than a file left behind
-                logger.exception("could not remove %s after a failed issue", name)
+        discard_stored(prepared)
         raise
-    return issued
 
 
 def _store(

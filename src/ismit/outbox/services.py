@@ -50,11 +50,14 @@ def enqueue(
     organisation_id: int | None,
     headers: dict[str, str] | None = None,
     target: str = "",
+    fresh_key: bool = False,
 ) -> OutboxMessage:
     """Write a message to deliver once the caller's transaction commits (call it inside that transaction).
 
-    A key already present returns the message already written with it: no second message. The deliver
-    task is sent when the transaction commits; if that send is lost, the sweep sends it again.
+    A key already present returns the message already written with it: no second message. `fresh_key`
+    says the caller knows the key is new (unique on a row of its own written in this transaction): no
+    savepoint is taken, and a key present after all fails the caller's transaction. The deliver task is
+    sent when the transaction commits; if that send is lost, the sweep sends it again.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.enqueue() must run inside the caller's transaction.atomic()")
@@ -66,24 +69,28 @@ def enqueue(
         raise TypeError("the payload of an outbox message is bytes")
     payload = bytes(payload)
     now = timezone.now()
-    try:
-        with transaction.atomic():  # a savepoint: the same key enqueued at the same time elsewhere
-            message = OutboxMessage.objects.create(
-                topic=topic,
-                payload=payload,
-                payload_sha256=hashlib.sha256(payload).hexdigest(),
-                headers={str(k): str(v) for k, v in (headers or {}).items()},
-                target=target,
-                idempotency_key=idempotency_key,
-                organisation_id=organisation_id,
-                next_attempt_at=now,
-                dispatched_at=now,
-            )
-    except IntegrityError:
-        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
+    message = OutboxMessage(
+        topic=topic,
+        payload=payload,
+        payload_sha256=hashlib.sha256(payload).hexdigest(),
+        headers={str(k): str(v) for k, v in (headers or {}).items()},
+        target=target,
+        idempotency_key=idempotency_key,
+        organisation_id=organisation_id,
+        next_attempt_at=now,
+        dispatched_at=now,
+    )
+    if fresh_key:
+        message.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: the same key enqueued at the same time elsewhere
+                message.save(force_insert=True)
+        except IntegrityError:
+            existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+            return existing
     record_event(
         actor=None,
         organisation_id=organisation_id,
@@ -111,11 +118,17 @@ def _dispatch(message_ids: list[int], countdown: float | None = None) -> None:
 
     # A delivery never outlives its claim: the handler is interrupted (soft limit: a retry) and, if it
     # does not stop, its process is killed (hard limit) before another worker may take the message over.
-    limit = settings.OUTBOX_CLAIM_TIMEOUT_S
+    limit, soft = settings.OUTBOX_CLAIM_TIMEOUT_S, soft_limit_s()
     for message_id in message_ids:
         deliver_task.apply_async(
-            args=[message_id], countdown=countdown, time_limit=limit, soft_time_limit=limit * 0.9
+            args=[message_id], countdown=countdown, time_limit=limit, soft_time_limit=soft
         )
+
+
+def soft_limit_s() -> float:
+    """When a delivery is interrupted: at least a second before its claim expires, to record the attempt."""
+    limit = settings.OUTBOX_CLAIM_TIMEOUT_S
+    return limit - max(1.0, limit * 0.1)
 
 
 # -- delivery ----------------------------------------------------------------------------------------
@@ -151,6 +164,13 @@ def _claim(message_id: int) -> _Claim | None:
     token = uuid.uuid4().hex
     locked_until = now + dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_S)
     claimed = {"status": Status.SENDING, "locked_until": locked_until, "claim_token": token}
+    # The common case, a pending message that is due: one conditional UPDATE, no transaction (of two
+    # workers, the second one updates no row). Anything else (an expired claim to take over, a message
+    # not due or delivered already) goes the long way.
+    if OutboxMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, **claimed
+    ):
+        return _Claim(message=OutboxMessage.objects.get(pk=message_id), token=token, started_at=now)
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: a row another worker is claiming is skipped, not waited for.
@@ -266,9 +286,7 @@ def deliver_message(*, message_id: int, worker: str = "") -> str | None:
         outcome, error = Outcome.PERMANENT, exc.reason
     except SoftTimeLimitExceeded:
         outcome = Outcome.RETRY
-        error = (
-            f"The delivery was stopped after {settings.OUTBOX_CLAIM_TIMEOUT_S * 0.9:g} s (the claim's limit)."
-        )
+        error = f"The delivery was stopped after {soft_limit_s():g} s (the claim's limit)."
     except Exception as exc:
         logger.exception("outbox message %s: the %s handler failed", message.pk, message.topic)
         outcome, error = Outcome.RETRY, f"{type(exc).__name__}: {exc}"

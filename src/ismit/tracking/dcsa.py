@@ -7,9 +7,10 @@
   array, or one event. All or nothing: 400 with `feedbackElements` naming each fault (JSONPath) when the
   message breaks the standard, 404 when an event finds no shipment the sender may report on (its own
   organisation's, or one it is authorised on); 200 with feedback (duplicates, older versions) otherwise;
-- `POST/GET /event-subscriptions`, `GET/DELETE /event-subscriptions/{subscriptionID}`: a callback URL and a
-  secret; matching events are POSTed there as `{"events": [...]}` with
-  `Notification-Signature: sha256=<hex HMAC-SHA256 of the body>`, retried with backoff.
+- `POST/GET /event-subscriptions`, `GET/PUT/DELETE /event-subscriptions/{subscriptionID}`,
+  `PUT /event-subscriptions/{subscriptionID}/secret`: a callback URL, filters and a secret; matching events
+  are POSTed there as `{"events": [...]}` with `Notification-Signature: sha256=<hex HMAC-SHA256 of the
+  body>`, retried with backoff.
 
 Same bearer tokens as /api/v1. Every answer carries `API-Version: 3.0.0`. Errors are JSON documents with the
 standard's `feedbackElements` and the RFC 9457 members (type, title, status, detail, instance).
@@ -245,11 +246,16 @@ def _subscription_out(sub) -> dict:
     return {"subscriptionID": str(sub.subscription_id), "callbackUrl": sub.callback_url, **sub.filters}
 
 
-@api.post("/event-subscriptions", summary="Create a subscription")
-def create_subscription(request):
+def _object(request: HttpRequest, expected: str) -> dict:
     body = _body(request)
     if not isinstance(body, dict):
-        raise dm.InvalidMessage([dm.Fault("$", "Expected an object with callbackUrl and secret.")])
+        raise dm.InvalidMessage([dm.Fault("$", f"Expected an object with {expected}.")])
+    return body
+
+
+@api.post("/event-subscriptions", summary="Create a subscription")
+def create_subscription(request):
+    body = _object(request, "callbackUrl and secret")
     filters = {k: v for k, v in body.items() if k not in ("callbackUrl", "secret")}
     sub = services.create_subscription(
         actor=actor_of(request),
@@ -271,14 +277,45 @@ def get_subscription(request, subscription_id: str):
     return answer(_subscription_out(queries.get_subscription_for(actor_of(request), subscription_id)))
 
 
+@api.put("/event-subscriptions/{subscription_id}", summary="Change a subscription's callback and filters")
+def update_subscription(request, subscription_id: str):
+    actor = actor_of(request)
+    sub = queries.get_subscription_for(actor, subscription_id)
+    body = _object(request, "callbackUrl and the filters")
+    if str(body.get("subscriptionID", sub.subscription_id)) != str(sub.subscription_id):
+        raise dm.InvalidMessage(
+            [dm.Fault("$.subscriptionID", "It differs from the subscription of the URL.")]
+        )
+    if "secret" in body:
+        raise dm.InvalidMessage([dm.Fault("$.secret", "Change the secret with PUT .../secret.")])
+    filters = {k: v for k, v in body.items() if k not in ("callbackUrl", "subscriptionID")}
+    sub = services.update_subscription(
+        actor=actor, subscription=sub, callback_url=body.get("callbackUrl"), filters=filters
+    )
+    return answer(_subscription_out(sub))
+
+
+@api.put("/event-subscriptions/{subscription_id}/secret", summary="Change a subscription's secret")
+def change_subscription_secret(request, subscription_id: str):
+    actor = actor_of(request)
+    sub = queries.get_subscription_for(actor, subscription_id)
+    body = _object(request, "secret")
+    services.change_subscription_secret(actor=actor, subscription=sub, secret=body.get("secret"))
+    return _no_content()
+
+
+def _no_content() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["API-Version"] = dm.API_VERSION
+    return response
+
+
 @api.delete("/event-subscriptions/{subscription_id}", summary="Stop a subscription")
 def delete_subscription(request, subscription_id: str):
     actor = actor_of(request)
     sub = queries.get_subscription_for(actor, subscription_id)
     services.delete_subscription(actor=actor, subscription=sub)
-    response = HttpResponse(status=204)
-    response["API-Version"] = dm.API_VERSION
-    return response
+    return _no_content()
 
 
 @csrf_exempt

@@ -1037,13 +1037,8 @@ def _check_secret(secret, path: str, errors: FieldErrors) -> None:
         errors.add(path, _("Enter a secret of 16 to 200 characters."))
 
 
-def create_subscription(
-    *, actor: Actor, organisation: Organisation, callback_url: str, secret: str, filters: dict
-) -> Subscription:
-    _require_change(actor, organisation.pk)
-    errors = FieldErrors()
-    _check_url(callback_url, "callbackUrl", errors)
-    _check_secret(secret, "secret", errors)
+def _subscription_filters(filters: dict, errors: FieldErrors) -> dict:
+    """A subscription's filters, checked against the standard's query parameters."""
     clean = {}
     for name, value in (filters or {}).items():
         if name not in SUBSCRIPTION_FILTERS:
@@ -1066,6 +1061,17 @@ def create_subscription(
     bad = set(clean.get("eventTypes", [])) - {*dm.EVENT_TYPES, EventType.CUSTOMS, EventType.PLATFORM}
     if bad:
         errors.add("eventTypes", _("Unknown event type."))
+    return clean
+
+
+def create_subscription(
+    *, actor: Actor, organisation: Organisation, callback_url: str, secret: str, filters: dict
+) -> Subscription:
+    _require_change(actor, organisation.pk)
+    errors = FieldErrors()
+    _check_url(callback_url, "callbackUrl", errors)
+    _check_secret(secret, "secret", errors)
+    clean = _subscription_filters(filters, errors)
     errors.raise_if_any()
     with transaction.atomic():
         sub = Subscription(
@@ -1081,6 +1087,50 @@ def create_subscription(
             changes={"callback_url": callback_url, "filters": clean},
         )
     return sub
+
+
+def update_subscription(
+    *, actor: Actor, subscription: Subscription, callback_url: str, filters: dict
+) -> Subscription:
+    """Replace a subscription's callback URL and filters (its secret has its own change)."""
+    _require_change(actor, subscription.organisation_id)
+    errors = FieldErrors()
+    _check_url(callback_url, "callbackUrl", errors)
+    clean = _subscription_filters(filters, errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        before = {"callback_url": subscription.callback_url, "filters": subscription.filters}
+        subscription.callback_url, subscription.filters = callback_url, clean
+        subscription.save(update_fields=["callback_url", "filters"])
+        record_event(
+            actor=actor,
+            organisation_id=subscription.organisation_id,
+            action="tracking.subscription_updated",
+            obj=subscription,
+            changes={
+                "callback_url": [before["callback_url"], callback_url],
+                "filters": [before["filters"], clean],
+            },
+        )
+    return subscription
+
+
+def change_subscription_secret(*, actor: Actor, subscription: Subscription, secret: str) -> None:
+    """A new shared secret for the subscription's Notification-Signature (the old one stops at once)."""
+    _require_change(actor, subscription.organisation_id)
+    errors = FieldErrors()
+    _check_secret(secret, "secret", errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        subscription.set_secret(secret)
+        subscription.save(update_fields=["secret_sealed"])
+        record_event(
+            actor=actor,
+            organisation_id=subscription.organisation_id,
+            action="tracking.subscription_secret_changed",
+            obj=subscription,
+            changes={},
+        )
 
 
 def delete_subscription(*, actor: Actor, subscription: Subscription) -> None:

@@ -211,3 +211,62 @@ def test_members_who_are_not_owners_cannot_read_the_audit_log(client, cast, cash
     for user in (cast.colleague, cast.viewer, cast.operator):
         response = client.get(f"/api/v1/organisations/{cast.msme.id}/audit", headers=bearer(user))
         assert response.status_code == 403
+
+
+def test_owners_add_change_and_remove_members_and_each_change_is_audited(client, cast):
+    owner, members = bearer(cast.exporter), f"/api/v1/organisations/{cast.msme.id}/members"
+    response = client.post(
+        members, {"email": cast.stranger.email.upper(), "role": "read_only"}, content_type=JSON, headers=owner
+    )
+    assert response.status_code == 201, response.content
+    added = response.json()
+    assert (added["user"]["email"], added["role"]) == (cast.stranger.email, "read_only")
+
+    response = client.patch(f"{members}/{added['id']}", {"role": "member"}, content_type=JSON, headers=owner)
+    assert response.status_code == 200, response.content
+    assert Membership.objects.get(pk=added["id"]).role == Role.MEMBER
+
+    assert client.delete(f"{members}/{added['id']}", headers=owner).status_code == 204
+    assert not Membership.objects.filter(pk=added["id"]).exists()
+    audit = client.get(f"/api/v1/organisations/{cast.msme.id}/audit", headers=owner).json()["results"]
+    actions = [e["action"] for e in audit]
+    assert actions[:3] == ["membership.removed", "membership.role_changed", "membership.added"]
+
+
+def test_member_changes_are_for_owners_and_refuse_bad_input_with_field_errors(client, cast):
+    members = f"/api/v1/organisations/{cast.msme.id}/members"
+    colleague = Membership.objects.get(user=cast.colleague, organisation=cast.msme)
+    response = client.post(
+        members,
+        {"email": cast.stranger.email, "role": "member"},
+        content_type=JSON,
+        headers=bearer(cast.colleague),
+    )
+    assert response.status_code == 403
+    assert client.delete(f"{members}/{colleague.pk}", headers=bearer(cast.viewer)).status_code == 403
+
+    owner = bearer(cast.exporter)
+    unknown = client.post(members, {"email": "nobody-yet@example.com"}, content_type=JSON, headers=owner)
+    assert unknown.status_code == 422
+    assert unknown["Content-Type"] == "application/problem+json"
+    assert "email" in str(unknown.json())
+    twice = client.post(members, {"email": cast.colleague.email}, content_type=JSON, headers=owner)
+    assert twice.status_code == 422
+    bad_role = client.patch(f"{members}/{colleague.pk}", {"role": "boss"}, content_type=JSON, headers=owner)
+    assert bad_role.status_code == 422
+    assert "role" in str(bad_role.json())
+    own = Membership.objects.get(user=cast.exporter, organisation=cast.msme)
+    last_owner = client.patch(f"{members}/{own.pk}", {"role": "member"}, content_type=JSON, headers=owner)
+    assert last_owner.status_code == 422
+    assert Membership.objects.get(pk=own.pk).role == Role.OWNER
+    assert Membership.objects.get(pk=colleague.pk).role == Role.MEMBER
+
+
+def test_a_membership_is_reached_only_under_its_own_organisation(client, cast):
+    colleague = Membership.objects.get(user=cast.colleague, organisation=cast.msme)
+    other_org = Membership.objects.get(user=cast.other).organisation_id
+    response = client.delete(
+        f"/api/v1/organisations/{other_org}/members/{colleague.pk}", headers=bearer(cast.exporter)
+    )
+    assert response.status_code == 404
+    assert Membership.objects.filter(pk=colleague.pk).exists()

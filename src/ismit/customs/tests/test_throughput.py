@@ -20,8 +20,9 @@ from ismit.customs.tests.support import deliver, replay, sequence_of
 
 pytestmark = pytest.mark.django_db
 
-SUBMISSION_STATEMENTS = 64  # a submission: check, signed document, declaration, outbox, steps, audit
+SUBMISSION_STATEMENTS = 45  # a submission: check, signed document, declaration, outbox, steps, audit
 ANSWER_STATEMENTS = 20  # one answer by callback: stored, applied, checklist, notifications, audit
+DELIVERY_STATEMENTS = 17  # a delivery: claim, request and answer stored, sent noted and audited, attempt
 
 
 def statements(context: CaptureQueriesContext, text: str) -> list[str]:
@@ -38,7 +39,18 @@ def test_a_submission_does_not_wait_for_the_audit_chain_and_checks_once(
     assert statements(submitted, "audit_auditevent") and not statements(submitted, "audit_chainhead")
     # The compliance check reads the rules once (issue_documents is told it was run).
     assert len(statements(submitted, 'FROM "compliance_rule"')) == 1
-    assert len(submitted.captured_queries) <= SUBMISSION_STATEMENTS
+    assert len(submitted.captured_queries) <= SUBMISSION_STATEMENTS, len(submitted.captured_queries)
+
+
+def test_a_delivery_takes_few_statements(cashew_trade, exporter, window):
+    declaration = submit_declaration(actor=exporter, trade=cashew_trade)
+    with CaptureQueriesContext(connection) as delivered:
+        assert deliver(declaration) == "delivered"
+    declaration.refresh_from_db()
+    assert declaration.status == DeclarationStatus.SENT and declaration.conversation_id
+    assert len(delivered.captured_queries) <= DELIVERY_STATEMENTS, "\n".join(
+        q["sql"][:160] for q in delivered.captured_queries
+    )
 
 
 def test_an_answer_takes_few_statements_and_no_audit_lock(cashew_trade, exporter, window, relay, client):

@@ -15,6 +15,7 @@ import time_machine
 
 from ismit.accounts.actors import actor_for
 from ismit.accounts.models import Notification
+from ismit.audit.models import AuditEvent
 from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import deliver_message
 from ismit.tracking import services
@@ -105,6 +106,91 @@ def test_subscribers_get_signed_events_retried_after_a_failure(client, cast, rec
     # deleting the subscription stops it
     assert client.delete(f"/dcsa/tnt/v3/event-subscriptions/{sub_id}", headers=headers).status_code == 204
     assert client.get("/dcsa/tnt/v3/event-subscriptions", headers=headers).json() == []
+
+
+def test_a_subscription_changes_its_filters_and_its_secret_and_deliveries_follow(client, cast, receiver):
+    make_shipment(cast.msme)
+    headers = bearer(cast.exporter, cast.msme)
+    sub = services.create_subscription(
+        actor=actor_for(cast.exporter),
+        organisation=cast.msme,
+        callback_url="https://old.example/dcsa",
+        secret=SECRET,
+        filters={"eventTypes": ["TRANSPORT"]},
+    )
+    url = f"/dcsa/tnt/v3/event-subscriptions/{sub.subscription_id}"
+    changed = client.put(
+        url,
+        {
+            "subscriptionID": str(sub.subscription_id),
+            "callbackUrl": receiver.url,
+            "eventTypes": ["EQUIPMENT"],
+        },
+        content_type="application/json",
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json() == {
+        "subscriptionID": str(sub.subscription_id),
+        "callbackUrl": receiver.url,
+        "eventTypes": ["EQUIPMENT"],
+    }
+    new_secret = "the-subscriber-rotated-its-secret"
+    rotated = client.put(
+        f"{url}/secret", {"secret": new_secret}, content_type="application/json", headers=headers
+    )
+    assert rotated.status_code == 204, rotated.content
+    client.post("/dcsa/tnt/v3/events", voyage(), content_type="application/json", headers=headers)
+    message = OutboxMessage.objects.get(topic=services.NOTIFICATION_TOPIC)
+    assert deliver_message(message_id=message.pk) == "delivered"
+    sent_headers, body = receiver.received[-1]
+    assert signed_by(new_secret, sent_headers, body) and not signed_by(SECRET, sent_headers, body)
+    assert [e["eventID"] for e in json.loads(body)["events"]] == ["e-gtin", "e-load"]
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(sub.pk), action__startswith="tracking.subscription")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "tracking.subscription_created",
+        "tracking.subscription_updated",
+        "tracking.subscription_secret_changed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "body", "field"),
+    [
+        (
+            "",
+            {"subscriptionID": "00000000-0000-0000-0000-000000000000", "callbackUrl": "https://a.example/"},
+            "$.subscriptionID",
+        ),
+        ("", {"callbackUrl": "https://a.example/", "secret": "a-secret-in-the-wrong-place"}, "$.secret"),
+        ("", {"callbackUrl": "https://a.example/", "colour": "blue"}, "colour"),
+        ("", {"callbackUrl": "not a url"}, "callbackUrl"),
+        ("/secret", {"secret": "short"}, "secret"),
+        ("/secret", ["not", "an", "object"], "$"),
+    ],
+)
+def test_a_bad_change_of_a_subscription_is_refused_and_changes_nothing(client, cast, suffix, body, field):
+    sub = services.create_subscription(
+        actor=actor_for(cast.exporter),
+        organisation=cast.msme,
+        callback_url="https://keep.example/dcsa",
+        secret=SECRET,
+        filters={},
+    )
+    response = client.put(
+        f"/dcsa/tnt/v3/event-subscriptions/{sub.subscription_id}{suffix}",
+        body,
+        content_type="application/json",
+        headers=bearer(cast.exporter, cast.msme),
+    )
+    assert response.status_code == 400, response.content
+    assert field in json.dumps(response.json()["feedbackElements"])
+    sub.refresh_from_db()
+    assert (sub.callback_url, sub.filters, sub.secret) == ("https://keep.example/dcsa", {}, SECRET)
 
 
 def test_a_refusing_receiver_is_given_up_at_once(client, cast, receiver):
