@@ -101,27 +101,27 @@ def _scoped_trade_rows(action: str):
 TRADE_FIELDS = concrete_attnames(Trade)
 PARTY_FIELDS = concrete_attnames(Party)
 _TRADE_ROWS = {action: _scoped_trade_rows(action) for action in (VIEW, CHANGE)}
-_ITEM_FIELDS = concrete_attnames(GoodsItem)
-_STEP_FIELDS = concrete_attnames(ChecklistStep)
+ITEM_FIELDS = concrete_attnames(GoodsItem)
+STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 
-class GoodsItemRow(namedtuple("GoodsItemRow", _ITEM_FIELDS)):
+class GoodsItemRow(namedtuple("GoodsItemRow", ITEM_FIELDS)):
     """A goods line as read for an answer: its stored values by attribute name, no model instance."""
 
     __slots__ = ()
     line_amount = GoodsItem.line_amount
 
 
-StepRow = namedtuple("StepRow", _STEP_FIELDS)  # a checklist step as read for an answer
+StepRow = namedtuple("StepRow", STEP_FIELDS)  # a checklist step as read for an answer
 _ITEM_ROWS = Prepared(
     lambda trade_id: (
-        GoodsItem.objects.filter(trade_id=trade_id).order_by("line_no").values_list(*_ITEM_FIELDS)
+        GoodsItem.objects.filter(trade_id=trade_id).order_by("line_no").values_list(*ITEM_FIELDS)
     ),
     "trade_id",
 )
 _STEP_ROWS = Prepared(
     lambda trade_id: (
-        ChecklistStep.objects.filter(trade_id=trade_id).order_by("position").values_list(*_STEP_FIELDS)
+        ChecklistStep.objects.filter(trade_id=trade_id).order_by("position").values_list(*STEP_FIELDS)
     ),
     "trade_id",
 )

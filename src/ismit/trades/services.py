@@ -22,6 +22,7 @@ from ismit.accounts.models import Organisation, OrganisationKind
 from ismit.audit.services import record_event
 from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors
+from ismit.lib.inserts import insert_rows
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
 from ismit.refdata.models import (
@@ -47,7 +48,7 @@ from ismit.trades.models import (
     TradeGrant,
     TradeStatus,
 )
-from ismit.trades.queries import TradeRecord
+from ismit.trades.queries import ITEM_FIELDS, STEP_FIELDS, GoodsItemRow, StepRow, TradeRecord
 
 SEA_ONLY_INCOTERMS = {"FAS", "FOB", "CFR", "CIF"}
 WATER_MODES = {"1", "8"}  # Rec 19: maritime, inland water
@@ -342,6 +343,29 @@ def _next_reference(organisation: Organisation, direction: str) -> str:
     return f"{stem}{number:05d}"
 
 
+def _insert_items(trade: Trade, items: list[GoodsItemData], codes: _Codes) -> list[GoodsItemRow]:
+    """A new trade's goods lines, stored in one statement (lib.inserts) and answered as rows."""
+    rows = [
+        (
+            trade.pk,
+            n,
+            item.description.strip(),
+            codes.hs[_hs(item.hs_code)].pk,
+            codes.countries[item.origin_country.upper()].pk,
+            _number("quantity", item.quantity),
+            codes.units[item.unit.upper()].pk,
+            int(str(item.packages_count)),
+            codes.packages[item.package_type.upper()].pk,
+            _number("net_mass_kg", item.net_mass_kg),
+            _number("gross_mass_kg", item.gross_mass_kg),
+            _number("unit_price", item.unit_price),
+        )
+        for n, item in enumerate(items, start=1)
+    ]
+    ids = insert_rows(GoodsItem, ITEM_FIELDS[1:], rows)
+    return [GoodsItemRow(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+
+
 def _header_fields(data: TradeData, codes: _Codes) -> dict:
     return dict(
         direction=data.direction,
@@ -389,11 +413,8 @@ def create_trade_record(*, actor: Actor, organisation: Organisation, data: Trade
                     created_by=actor.user,
                     **_header_fields(data, codes),
                 )
-                items = GoodsItem.objects.bulk_create(
-                    GoodsItem(trade=trade, line_no=n, **_item_fields(item, codes))
-                    for n, item in enumerate(data.items, start=1)
-                )
-                steps = sync_checklist(trade=trade, new=True)
+                items = _insert_items(trade, data.items, codes)
+                steps = _insert_steps(trade)
                 record_event(
                     actor=actor,
                     organisation_id=organisation.id,
@@ -642,12 +663,12 @@ def delete_trade(*, actor: Actor, trade: Trade) -> None:
 # -- checklist --------------------------------------------------------------------------------------
 
 
-def sync_checklist(*, trade: Trade, new: bool = False) -> list[ChecklistStep]:
+def sync_checklist(*, trade: Trade) -> list[ChecklistStep]:
     """Derive the trade's steps from its data, keeping the status of steps that still apply.
 
-    Returns the steps in their order. `new` says the trade has no steps yet (no need to read them).
+    Returns the steps in their order.
     """
-    existing = {} if new else {step.code: step for step in trade.steps.all()}
+    existing = {step.code: step for step in trade.steps.all()}
     kept = []
     now = timezone.now()
     wanted = []
@@ -692,6 +713,33 @@ def sync_checklist(*, trade: Trade, new: bool = False) -> list[ChecklistStep]:
     if existing:
         ChecklistStep.objects.filter(pk__in=[s.pk for s in existing.values()]).delete()
     return sorted([*kept, *wanted], key=lambda step: step.position)
+
+
+def _insert_steps(trade: Trade) -> list[StepRow]:
+    """A new trade's steps, stored in one statement (lib.inserts) and answered as rows."""
+    now = timezone.now()
+    ours = checklist.our_side(trade)
+    rows = []
+    for position, definition in enumerate(checklist.STEPS, start=1):
+        responsible = definition.responsible(trade)
+        rows.append(
+            (
+                trade.pk,
+                definition.code,
+                definition.category,
+                position,
+                responsible,
+                StepStatus.TODO if definition.applies(trade) else StepStatus.NOT_NEEDED,
+                trade.organisation_id if responsible == ours else None,
+                "",
+                None,
+                None,
+                now,
+                None,
+            )
+        )
+    ids = insert_rows(ChecklistStep, STEP_FIELDS[1:], rows)
+    return [StepRow(pk, *row) for pk, row in zip(ids, rows, strict=True)]
 
 
 @transaction.atomic

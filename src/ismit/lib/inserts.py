@@ -1,0 +1,78 @@
+"""Many rows of one model inserted in one statement, without model instances.
+
+`bulk_create` makes a model instance of every row and prepares its values field by field; for the goods
+lines and the 23 checklist steps of a new trade that was most of the create's time. `insert_rows` takes
+the values as they are stored (ids for foreign keys, stripped text, rounded decimals), prepares only the
+columns whose type needs it (dates and times, decimals, JSON…), and answers the new primary keys in the
+order of the rows. Nothing else of the model runs: no defaults, no signals, no `save()`. The SQL of each
+shape (model, columns, number of rows) is built once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, models
+
+# Types whose Python values the database drivers take as they are (text, integers, booleans).
+PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def _preparer(field: models.Field, connection) -> Any:
+    """None for a column passed as it is, else the function that prepares its values."""
+    target = field.target_field if field.is_relation else field
+    if target.get_internal_type() in PLAIN_TYPES:
+        return None
+    return functools.partial(field.get_db_prep_save, connection=connection)
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(model: type[models.Model], names: tuple[str, ...], count: int, alias: str) -> tuple:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    row = f"({', '.join(['%s'] * len(fields))})"
+    table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    values, pk = ", ".join([row] * count), quote(model._meta.pk.column)
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {pk}"  # noqa: S608 - names from the model
+    return sql, [_preparer(f, connection) for f in fields]
+
+
+def insert_rows(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
+) -> list[Any]:
+    """Insert `rows` (values in the order of the attribute names `names`); answers their primary keys."""
+    connection = connections[using]
+    names = tuple(names)
+    fields = [model._meta.get_field(name) for name in names]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    keys: list[Any] = []
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        sql, preparers = _statement(model, names, len(batch), using)
+        params = [
+            value if prepare is None else prepare(value)
+            for row in batch
+            for value, prepare in zip(row, preparers, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            keys.extend(key for (key,) in cursor.fetchall())
+    return keys
