@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ismit.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.scoping import ADMIN, CHANGE, VIEW
 
 ROLE_ACTIONS = {
@@ -13,6 +14,18 @@ ROLE_ACTIONS = {
     Role.MEMBER: frozenset({VIEW, CHANGE}),
     Role.READ_ONLY: frozenset({VIEW}),
 }
+
+
+_ORGANISATION_FIELDS = concrete_attnames(Organisation)
+# The user's roles with their organisations, by name, prepared (lib.prepared): every API write reads them.
+_MEMBERSHIP_ROWS = Prepared(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id)
+        .order_by("organisation__legal_name", "organisation_id")
+        .values_list("role", *prefixed("organisation", _ORGANISATION_FIELDS))
+    ),
+    "user_id",
+)
 
 
 @dataclass
@@ -61,14 +74,11 @@ class Actor:
         """The user's organisations by name; reads the memberships with them if not read yet."""
         if not self.is_authenticated:
             return []
-        memberships = list(
-            Membership.objects.filter(user=self.user)
-            .select_related("organisation")
-            .order_by("organisation__legal_name", "organisation_id")
-        )
+        rows = _MEMBERSHIP_ROWS.rows(user_id=self.user.pk)
+        organisations = [instance(Organisation, _ORGANISATION_FIELDS, row[1:]) for row in rows]
         if self._roles is None:
-            self._roles = {m.organisation_id: m.role for m in memberships}
-        return [m.organisation for m in memberships]
+            self._roles = {org.id: row[0] for org, row in zip(organisations, rows, strict=True)}
+        return organisations
 
     @cached_property
     def is_operator(self) -> bool:
