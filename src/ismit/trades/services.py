@@ -22,7 +22,8 @@ from ismit.accounts.models import Organisation, OrganisationKind
 from ismit.audit.services import record_event
 from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors
-from ismit.lib.inserts import insert_rows
+from ismit.lib.rows import insert_rows
+from ismit.lib.prepared import instance
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
 from ismit.refdata.models import (
@@ -48,7 +49,7 @@ from ismit.trades.models import (
     TradeGrant,
     TradeStatus,
 )
-from ismit.trades.queries import ITEM_FIELDS, STEP_FIELDS, GoodsItemRow, StepRow, TradeRecord
+from ismit.trades.queries import ITEM_FIELDS, PARTY_FIELDS, STEP_FIELDS, GoodsItemRow, StepRow, TradeRecord
 
 SEA_ONLY_INCOTERMS = {"FAS", "FOB", "CFR", "CIF"}
 WATER_MODES = {"1", "8"}  # Rec 19: maritime, inland water
@@ -296,22 +297,26 @@ def _save_parties(
     organisation: Organisation, parties: list[PartyData | None], codes: _Codes
 ) -> list[Party | None]:
     """The parties stored in one statement (None for an absent or unnamed party)."""
-    rows = [_party(organisation, p, codes) for p in parties if p and p.name]
-    saved = iter(Party.objects.bulk_create(rows))
+    rows = [_party_row(organisation, p, codes) for p in parties if p and p.name]
+    ids = iter(insert_rows(Party, PARTY_FIELDS[1:], rows))
+    saved = iter([instance(Party, PARTY_FIELDS, (next(ids), *row)) for row in rows])
     return [next(saved) if p and p.name else None for p in parties]
 
 
-def _party(organisation: Organisation, party: PartyData, codes: _Codes) -> Party:
-    return Party(
-        organisation=organisation,
-        name=party.name.strip(),
-        street=party.street.strip(),
-        city=party.city.strip(),
-        postcode=party.postcode.strip(),
-        email=party.email.strip(),
-        country=codes.countries[party.country.upper()],
-        identifiers={k: v for k, v in (party.identifiers or {}).items() if v},
-    )
+def _party_row(organisation: Organisation, party: PartyData, codes: _Codes) -> tuple:
+    """A party's stored values, in the order of PARTY_FIELDS after the id."""
+    values = {
+        "organisation_id": organisation.pk,
+        "linked_organisation_id": None,
+        "name": party.name.strip(),
+        "street": party.street.strip(),
+        "city": party.city.strip(),
+        "postcode": party.postcode.strip(),
+        "country_id": codes.countries[party.country.upper()].pk,
+        "identifiers": {k: v for k, v in (party.identifiers or {}).items() if v},
+        "email": party.email.strip(),
+    }
+    return tuple(values[name] for name in PARTY_FIELDS[1:])
 
 
 def _item_fields(item: GoodsItemData, codes: _Codes) -> dict:
@@ -344,7 +349,7 @@ def _next_reference(organisation: Organisation, direction: str) -> str:
 
 
 def _insert_items(trade: Trade, items: list[GoodsItemData], codes: _Codes) -> list[GoodsItemRow]:
-    """A new trade's goods lines, stored in one statement (lib.inserts) and answered as rows."""
+    """A new trade's goods lines, stored in one statement (lib.rows) and answered as rows."""
     rows = [
         (
             trade.pk,
@@ -716,7 +721,7 @@ def sync_checklist(*, trade: Trade) -> list[ChecklistStep]:
 
 
 def _insert_steps(trade: Trade) -> list[StepRow]:
-    """A new trade's steps, stored in one statement (lib.inserts) and answered as rows."""
+    """A new trade's steps, stored in one statement (lib.rows) and answered as rows."""
     now = timezone.now()
     ours = checklist.our_side(trade)
     rows = []
