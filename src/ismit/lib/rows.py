@@ -2,12 +2,13 @@
 
 `bulk_create` makes a model instance of every row and prepares its values field by field; for the goods
 lines and the 23 checklist steps of a new trade that was most of the create's time. `insert_rows` takes
-the values as they are stored (ids for foreign keys, stripped text, rounded decimals), prepares only the
-columns whose type needs it (dates and times, decimals, JSON…), and answers the new primary keys in the
-order of the rows. `update_rows` sets columns of rows known by their primary keys, where `bulk_update`
-compiles a CASE expression per row and column. Nothing else of the model runs: no defaults, no signals,
-no `save()`. On PostgreSQL the rows go as one array a column (UNNEST); elsewhere as a multi-row VALUES
-(an UPDATE a row). The SQL of each shape (model, columns, number of rows) is built once per process.
+the values as they are stored (ids for foreign keys, stripped text, rounded decimals; None for NULL),
+prepares only the columns whose type needs it (dates and times, decimals, JSON…), and answers the new
+primary keys in the order of the rows. `update_rows` sets columns of rows known by their primary keys,
+where `bulk_update` compiles a CASE expression per row and column. Nothing else of the model runs: no
+defaults, no signals, no `save()`. On PostgreSQL the rows go as one array a column (UNNEST); elsewhere as
+a multi-row VALUES (an UPDATE a row). The SQL of each shape (model, columns, number of rows) is built once
+per process.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ def _preparer(field: models.Field, connection) -> Any:
     if target.get_internal_type() in PLAIN_TYPES:
         return None
     return functools.partial(field.get_db_prep_save, connection=connection)
+
+
+def _columns(rows: Sequence[Sequence[Any]], preparers: list) -> list[list[Any]]:
+    """The values of `rows` column by column, prepared where their column needs it (None stays NULL)."""
+    return [
+        [value if prepare is None or value is None else prepare(value) for value in column]
+        for column, prepare in zip(zip(*rows, strict=True), preparers, strict=True)
+    ]
 
 
 def _by_column(fields: list[models.Field], connection) -> bool:
@@ -86,10 +95,7 @@ def insert_rows(
     for start in range(0, len(rows), size):
         batch = rows[start : start + size]
         sql, preparers, by_column = _statement(model, names, len(batch), using)
-        columns = [
-            [value if prepare is None else prepare(value) for value in column]
-            for column, prepare in zip(zip(*batch, strict=True), preparers, strict=True)
-        ]
+        columns = _columns(batch, preparers)
         params = columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -105,10 +111,7 @@ def update_rows(
         return
     connection = connections[using]
     sql, preparers, by_column = _update_statement(model, tuple(names), using)
-    columns = [
-        [value if prepare is None else prepare(value) for value in column]
-        for column, prepare in zip(zip(*rows, strict=True), preparers, strict=True)
-    ]
+    columns = _columns(rows, preparers)
     with connection.cursor() as cursor:
         if by_column:
             cursor.execute(sql, columns)

@@ -22,8 +22,8 @@ from ismit.accounts.models import Organisation, OrganisationKind
 from ismit.audit.services import record_event
 from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors
-from ismit.lib.rows import insert_rows
 from ismit.lib.prepared import instance
+from ismit.lib.rows import insert_rows
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
 from ismit.refdata.models import (
@@ -435,7 +435,13 @@ def create_trade_record(*, actor: Actor, organisation: Organisation, data: Trade
 
 
 def _audit_data(data: TradeData) -> dict:
-    return asdict(data)
+    """The data set as entered: what dataclasses.asdict gives, without its deep copy of every value."""
+    parties = {name: getattr(data, name) for name in ("seller", "buyer", "consignee")}
+    return {
+        **vars(data),
+        **{name: None if party is None else dict(vars(party)) for name, party in parties.items()},
+        "items": [dict(vars(item)) for item in data.items],
+    }
 
 
 @transaction.atomic
