@@ -18,7 +18,7 @@ from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja.pagination import paginate
 
 from ismit.accounts.api import actor_of, organisation_for_write
-from ismit.lib.api import PagePagination, errors_relocated
+from ismit.lib.api import BodySchema, PagePagination, errors_relocated
 from ismit.lib.idempotency import idempotent
 from ismit.trades import checklist, queries, services
 from ismit.trades.models import Direction, TradeStatus
@@ -31,7 +31,7 @@ CODE = 20  # longest code accepted; the services check every code against its li
 # -- input ------------------------------------------------------------------------------------------
 
 
-class PartyIn(Schema):
+class PartyIn(BodySchema):
     name: str = Field(max_length=200)
     country: str = Field(max_length=CODE, description="ISO 3166-1 alpha-2")
     street: str = Field("", max_length=200)
@@ -41,7 +41,7 @@ class PartyIn(Schema):
     identifiers: dict[str, str] = Field({}, description='{"vat": "…", "eori": "…"}')
 
 
-class GoodsItemIn(Schema):
+class GoodsItemIn(BodySchema):
     description: str = Field(max_length=300)
     hs_code: str = Field(max_length=CODE, description="6-digit HS subheading")
     origin_country: str = Field(max_length=CODE, description="ISO 3166-1 alpha-2")
@@ -54,7 +54,7 @@ class GoodsItemIn(Schema):
     unit_price: Decimal = Field(max_digits=16, decimal_places=4)
 
 
-class TradeIn(Schema):
+class TradeIn(BodySchema):
     """The whole data set of a trade, as an MSME enters it once."""
 
     direction: str = Field(Direction.EXPORT, max_length=8, description="export or import")
