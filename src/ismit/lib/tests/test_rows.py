@@ -1,0 +1,114 @@
+"""Rows written by lib.rows read back through the ORM as if bulk_create or bulk_update had written them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from ismit.lib.rows import insert_rows, update_rows
+from ismit.trades.models import ChecklistStep, GoodsItem, Party
+
+pytestmark = pytest.mark.django_db
+
+PARTY = ("organisation_id", "name", "street", "city", "postcode", "country_id", "identifiers", "email")
+LINE = (
+    "trade_id",
+    "line_no",
+    "description",
+    "hs_code_id",
+    "origin_country_id",
+    "quantity",
+    "unit_id",
+    "packages_count",
+    "package_type_id",
+    "net_mass_kg",
+    "gross_mass_kg",
+    "unit_price",
+)
+
+
+def line(trade, n: int) -> tuple:
+    quantity = Decimal("1000.125") + n
+    return (
+        trade.pk,
+        n,
+        f"lot {n}",
+        "080132",
+        "CI",
+        quantity,
+        "KGM",
+        5,
+        "BG",
+        quantity,
+        quantity,
+        Decimal("6.2"),
+    )
+
+
+def test_inserted_rows_answer_their_keys_in_order_and_read_back_as_given(cast, cashew_trade):
+    rows = [
+        (cast.msme.pk, "Bob", "", "Lyon", "", "FR", {"eori": "FR1"}, "bob@example.com"),
+        (cast.msme.pk, "Eve", "1 rue", "", "69000", "CI", {}, ""),
+    ]
+    keys = insert_rows(Party, PARTY, rows)
+    assert len(keys) == 2 and keys[0] < keys[1]
+    for key, row in zip(keys, rows, strict=True):
+        party = Party.objects.get(pk=key)
+        assert tuple(getattr(party, name) for name in PARTY) == row
+    assert Party.objects.get(pk=keys[0]).linked_organisation_id is None  # a column not given is NULL
+
+
+def test_decimals_dates_and_nulls_are_stored_as_the_orm_stores_them(cashew_trade):
+    keys = insert_rows(GoodsItem, LINE, [line(cashew_trade, n) for n in (50, 51, 52)])
+    stored = list(GoodsItem.objects.filter(pk__in=keys).order_by("line_no"))
+    assert [g.line_no for g in stored] == [50, 51, 52]
+    assert stored[1].quantity == Decimal("1051.125") and stored[1].unit_price == Decimal("6.2000")
+    at = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
+    (key,) = insert_rows(
+        ChecklistStep,
+        (
+            "trade_id",
+            "code",
+            "category",
+            "position",
+            "responsible",
+            "status",
+            "note",
+            "updated_at",
+            "started_at",
+        ),
+        [(cashew_trade.pk, "extra", "logistics", 99, "seller", "todo", "", at, None)],
+    )
+    step = ChecklistStep.objects.get(pk=key)
+    assert step.updated_at == at and step.started_at is None and step.acting_organisation_id is None
+
+
+def test_many_rows_go_in_batches_the_database_accepts(cashew_trade):
+    keys = insert_rows(GoodsItem, LINE, [line(cashew_trade, n) for n in range(100, 1100)])
+    assert len(keys) == len(set(keys)) == 1000
+    assert GoodsItem.objects.filter(trade=cashew_trade, line_no__gte=100).count() == 1000
+
+
+def test_a_constraint_fails_as_with_the_orm(cashew_trade):
+    insert_rows(GoodsItem, LINE, [line(cashew_trade, 60)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(GoodsItem, LINE, [line(cashew_trade, 61), line(cashew_trade, 60)])
+    assert not GoodsItem.objects.filter(trade=cashew_trade, line_no=61).exists()
+
+
+def test_updated_rows_get_their_own_values_and_others_keep_theirs(cashew_trade):
+    steps = list(cashew_trade.steps.order_by("position")[:3])
+    at = dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    update_rows(
+        ChecklistStep,
+        ("status", "note", "completed_at"),
+        [(steps[0].pk, "done", "first", at), (steps[1].pk, "blocked", "second", None)],
+    )
+    first, second, third = (ChecklistStep.objects.get(pk=s.pk) for s in steps)
+    assert (first.status, first.note, first.completed_at) == ("done", "first", at)
+    assert (second.status, second.note, second.completed_at) == ("blocked", "second", None)
+    assert (third.status, third.note) == (steps[2].status, steps[2].note)
+    update_rows(ChecklistStep, ("note",), [])  # nothing to do, no statement
