@@ -1,14 +1,12 @@
-"""Many rows of one model inserted or updated in one statement, without model instances.
+"""Many rows of one model inserted in one statement, without model instances.
 
 `bulk_create` makes a model instance of every row and prepares its values field by field; for the goods
 lines and the 23 checklist steps of a new trade that was most of the create's time. `insert_rows` takes
 the values as they are stored (ids for foreign keys, stripped text, rounded decimals; None for NULL),
 prepares only the columns whose type needs it (dates and times, decimals, JSON…), and answers the new
-primary keys in the order of the rows. `update_rows` sets columns of rows known by their primary keys,
-where `bulk_update` compiles a CASE expression per row and column. Nothing else of the model runs: no
-defaults, no signals, no `save()`. On PostgreSQL the rows go as one array a column (UNNEST); elsewhere as
-a multi-row VALUES (an UPDATE a row). The SQL of each shape (model, columns, number of rows) is built once
-per process.
+primary keys in the order of the rows. Nothing else of the model runs: no defaults, no signals, no
+`save()`. On PostgreSQL the rows go as one array a column (UNNEST); elsewhere as a multi-row VALUES. The
+SQL of each shape (model, columns, number of rows) is built once per process.
 """
 
 from __future__ import annotations
@@ -101,42 +99,3 @@ def insert_rows(
             cursor.execute(sql, params)
             keys.extend(key for (key,) in cursor.fetchall())
     return keys
-
-
-def update_rows(
-    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
-) -> None:
-    """Set the columns `names` of the rows whose primary keys come first in each of `rows`."""
-    if not rows:
-        return
-    connection = connections[using]
-    sql, preparers, by_column = _update_statement(model, tuple(names), using)
-    columns = _columns(rows, preparers)
-    with connection.cursor() as cursor:
-        if by_column:
-            cursor.execute(sql, columns)
-        else:
-            cursor.executemany(sql, [(*row[1:], row[0]) for row in zip(*columns, strict=True)])
-
-
-@functools.lru_cache(maxsize=64)
-def _update_statement(model: type[models.Model], names: tuple[str, ...], alias: str) -> tuple:
-    """(SQL, a preparer a column with the primary key's first, whether parameters go by column)."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    pk = model._meta.pk
-    fields = [model._meta.get_field(name) for name in names]
-    table = quote(model._meta.db_table)
-    by_column = _by_column([pk, *fields], connection)
-    if by_column:
-        arrays = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in [pk, *fields])
-        aliases = ", ".join(f"c{n}" for n in range(len(fields) + 1))
-        settings = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(fields, start=1))
-        sql = (
-            f"UPDATE {table} SET {settings} FROM UNNEST({arrays}) AS v({aliases}) "  # noqa: S608
-            f"WHERE {table}.{quote(pk.column)} = v.c0"
-        )
-    else:
-        settings = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-        sql = f"UPDATE {table} SET {settings} WHERE {quote(pk.column)} = %s"  # noqa: S608
-    return sql, [_preparer(f, connection) for f in [pk, *fields]], by_column

@@ -1,4 +1,4 @@
-"""Rows written by lib.rows read back through the ORM as if bulk_create or bulk_update had written them."""
+"""Rows written by lib.rows read back through the ORM as if bulk_create had written them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from ismit.lib.rows import insert_rows, update_rows
+from ismit.lib.rows import insert_rows
 from ismit.trades.models import ChecklistStep, GoodsItem, Party
 
 pytestmark = pytest.mark.django_db
@@ -97,18 +97,3 @@ def test_a_constraint_fails_as_with_the_orm(cashew_trade):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(GoodsItem, LINE, [line(cashew_trade, 61), line(cashew_trade, 60)])
     assert not GoodsItem.objects.filter(trade=cashew_trade, line_no=61).exists()
-
-
-def test_updated_rows_get_their_own_values_and_others_keep_theirs(cashew_trade):
-    steps = list(cashew_trade.steps.order_by("position")[:3])
-    at = dt.datetime(2026, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
-    update_rows(
-        ChecklistStep,
-        ("status", "note", "completed_at"),
-        [(steps[0].pk, "done", "first", at), (steps[1].pk, "blocked", "second", None)],
-    )
-    first, second, third = (ChecklistStep.objects.get(pk=s.pk) for s in steps)
-    assert (first.status, first.note, first.completed_at) == ("done", "first", at)
-    assert (second.status, second.note, second.completed_at) == ("blocked", "second", None)
-    assert (third.status, third.note) == (steps[2].status, steps[2].note)
-    update_rows(ChecklistStep, ("note",), [])  # nothing to do, no statement
