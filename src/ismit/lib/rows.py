@@ -72,7 +72,8 @@ def _statement(model: type[models.Model], names: tuple[str, ...], count: int, al
     by_column = _by_column(fields, connection)
     if by_column:
         # Types without their size: a longer value fails on the column rather than being cut by the cast.
-        arrays = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        # Arrays in the binary format (%b): psycopg's text format quotes every element through a regex.
+        arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
         source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from the model
     else:
         row = f"({', '.join(['%s'] * len(fields))})"
