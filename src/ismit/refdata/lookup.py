@@ -7,7 +7,8 @@ carry the fields validation and the checklist read (other fields load on access,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connection, models
 
@@ -44,10 +45,17 @@ FIELDS: dict[type[models.Model], tuple[str, ...]] = {
 WIDTH = max(len(f) for f in FIELDS.values())
 
 
-def _names(model: type[models.Model]) -> list[str]:
+@functools.cache
+def _names(model: type[models.Model]) -> tuple[str, ...]:
     """FIELDS[model] in the model's field order, as Model.from_db expects them."""
     wanted = set(FIELDS[model])
-    return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
+
+
+@functools.cache
+def _booleans(model: type[models.Model]) -> tuple[bool, ...]:
+    """For each of _names(model), whether it is a boolean (read back from "1"/"0")."""
+    return tuple(isinstance(model._meta.get_field(n), models.BooleanField) for n in _names(model))
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -58,7 +66,7 @@ def _column(model: type[models.Model], name: str) -> str:
     return f"CAST({column} AS TEXT)"
 
 
-def getattr_pk(model: type[models.Model], names: list[str], values: list) -> str:
+def getattr_pk(model: type[models.Model], names: Sequence[str], values: list) -> str:
     return values[names.index(model._meta.pk.attname)]
 
 
@@ -90,10 +98,6 @@ def resolve(
     for index, *values in rows:
         model = order[index]
         names = _names(model)
-        values = values[: len(names)]
-        values = [
-            (v == "1") if isinstance(model._meta.get_field(n), models.BooleanField) else v
-            for n, v in zip(names, values, strict=True)
-        ]
+        values = [(v == "1") if b else v for b, v in zip(_booleans(model), values[: len(names)], strict=True)]
         found[model][getattr_pk(model, names, values)] = model.from_db(connection.alias, list(names), values)
     return found
