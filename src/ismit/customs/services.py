@@ -50,8 +50,8 @@ from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
-from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors, error_dict
+from ismit.lib.rows import update_rows
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade

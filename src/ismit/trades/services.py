@@ -20,10 +20,9 @@ from django.utils.translation import gettext_lazy
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, OrganisationKind
 from ismit.audit.services import record_event
-from ismit.lib.bulk import update_rows
 from ismit.lib.errors import FieldErrors
 from ismit.lib.prepared import instance
-from ismit.lib.rows import insert_rows
+from ismit.lib.rows import insert_rows, update_rows
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
 from ismit.refdata.models import (
@@ -305,18 +304,18 @@ def _save_parties(
 
 def _party_row(organisation: Organisation, party: PartyData, codes: _Codes) -> tuple:
     """A party's stored values, in the order of PARTY_FIELDS after the id."""
-    values = {
-        "organisation_id": organisation.pk,
-        "linked_organisation_id": None,
-        "name": party.name.strip(),
-        "street": party.street.strip(),
-        "city": party.city.strip(),
-        "postcode": party.postcode.strip(),
-        "country_id": codes.countries[party.country.upper()].pk,
-        "identifiers": {k: v for k, v in (party.identifiers or {}).items() if v},
-        "email": party.email.strip(),
-    }
-    return tuple(values[name] for name in PARTY_FIELDS[1:])
+    return _in_order(
+        PARTY_FIELDS,
+        organisation_id=organisation.pk,
+        linked_organisation_id=None,
+        name=party.name.strip(),
+        street=party.street.strip(),
+        city=party.city.strip(),
+        postcode=party.postcode.strip(),
+        country_id=codes.countries[party.country.upper()].pk,
+        identifiers={k: v for k, v in (party.identifiers or {}).items() if v},
+        email=party.email.strip(),
+    )
 
 
 def _item_fields(item: GoodsItemData, codes: _Codes) -> dict:
@@ -351,24 +350,31 @@ def _next_reference(organisation: Organisation, direction: str) -> str:
 def _insert_items(trade: Trade, items: list[GoodsItemData], codes: _Codes) -> list[GoodsItemRow]:
     """A new trade's goods lines, stored in one statement (lib.rows) and answered as rows."""
     rows = [
-        (
-            trade.pk,
-            n,
-            item.description.strip(),
-            codes.hs[_hs(item.hs_code)].pk,
-            codes.countries[item.origin_country.upper()].pk,
-            _number("quantity", item.quantity),
-            codes.units[item.unit.upper()].pk,
-            int(str(item.packages_count)),
-            codes.packages[item.package_type.upper()].pk,
-            _number("net_mass_kg", item.net_mass_kg),
-            _number("gross_mass_kg", item.gross_mass_kg),
-            _number("unit_price", item.unit_price),
+        _in_order(
+            ITEM_FIELDS,
+            trade_id=trade.pk,
+            line_no=n,
+            description=item.description.strip(),
+            hs_code_id=codes.hs[_hs(item.hs_code)].pk,
+            origin_country_id=codes.countries[item.origin_country.upper()].pk,
+            quantity=_number("quantity", item.quantity),
+            unit_id=codes.units[item.unit.upper()].pk,
+            packages_count=int(str(item.packages_count)),
+            package_type_id=codes.packages[item.package_type.upper()].pk,
+            net_mass_kg=_number("net_mass_kg", item.net_mass_kg),
+            gross_mass_kg=_number("gross_mass_kg", item.gross_mass_kg),
+            unit_price=_number("unit_price", item.unit_price),
         )
         for n, item in enumerate(items, start=1)
     ]
     ids = insert_rows(GoodsItem, ITEM_FIELDS[1:], rows)
     return [GoodsItemRow(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+
+
+def _in_order(fields: tuple[str, ...], **values) -> tuple:
+    """The values of a row to insert, in the order of the model's fields after its id (KeyError for a
+    field not given: a column added to the model must be given here too)."""
+    return tuple(values[name] for name in fields[1:])
 
 
 def _header_fields(data: TradeData, codes: _Codes) -> dict:
@@ -734,19 +740,20 @@ def _insert_steps(trade: Trade) -> list[StepRow]:
     for position, definition in enumerate(checklist.STEPS, start=1):
         responsible = definition.responsible(trade)
         rows.append(
-            (
-                trade.pk,
-                definition.code,
-                definition.category,
-                position,
-                responsible,
-                StepStatus.TODO if definition.applies(trade) else StepStatus.NOT_NEEDED,
-                trade.organisation_id if responsible == ours else None,
-                "",
-                None,
-                None,
-                now,
-                None,
+            _in_order(
+                STEP_FIELDS,
+                trade_id=trade.pk,
+                code=definition.code,
+                category=definition.category,
+                position=position,
+                responsible=responsible,
+                status=StepStatus.TODO if definition.applies(trade) else StepStatus.NOT_NEEDED,
+                acting_organisation_id=trade.organisation_id if responsible == ours else None,
+                note="",
+                started_at=None,
+                completed_at=None,
+                updated_at=now,
+                updated_by_id=None,
             )
         )
     ids = insert_rows(ChecklistStep, STEP_FIELDS[1:], rows)
