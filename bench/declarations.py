@@ -7,8 +7,10 @@ its own: `.venv/bin/python bench/declarations.py`.
 2. The reference single window measured alone: `ismit.nsw_sim.bench.intake_rate` against an `ismit nsw-sim`
    of its own (zero delay, no callbacks), nothing else running: the limit the platform can reach.
 3. The platform: `ismit serve`, BENCH_DECL_WORKERS `ismit worker` processes (BENCH_DECL_CONCURRENCY each),
-   `ismit beat`, and an `ismit nsw-sim` at zero delay calling back the platform. The broker is RabbitMQ when
-   CELERY_BROKER_URL is amqp:// (on a queue of the run's own), else the filesystem transport.
+   `ismit beat`, and an `ismit nsw-sim` at zero delay calling back the platform. The broker is
+   CELERY_BROKER_URL when it is amqp://, else the machine's RabbitMQ when it answers on 127.0.0.1:5672 (as in
+   production; on a queue of the run's own), else the filesystem transport (CELERY_BROKER_URL=filesystem://
+   asks for it).
 4. BENCH_DECL_CLIENTS HTTP clients submit every trade's declaration as its MSME would
    (`POST /api/v1/trades/{id}/declarations` with an Idempotency-Key, in the MSMEs' turn); the run ends when
    every declaration has its final status (goods exited). Each submission's clock starts when its request
@@ -55,6 +57,7 @@ TIMEOUT_S = float(os.environ.get("BENCH_DECL_TIMEOUT_S", str(max(900, COUNT * 0.
 CLIENT_ID, SECRET = "ismit-bench", "bench-" + secrets.token_hex(16)
 FINAL = ("goods_exited", "rejected", "failed")
 STAGE_SAMPLE = int(os.environ.get("BENCH_DECL_STAGE_SAMPLE", "30"))
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 
 SETUP = """
 import json
@@ -455,13 +458,23 @@ def stage_costs(processes: Processes, env: dict[str, str], folder: Path) -> None
     print(f"BENCH declaration_answer_ms {answer:.1f}")
 
 
+def production_broker() -> str:
+    """The machine's RabbitMQ (production's broker) when it answers on its port; else "" (the filesystem
+    transport, the embedded default)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5672), timeout=1):
+            return RABBITMQ
+    except OSError:
+        return ""
+
+
 def main() -> None:
     stamp = f"{int(time.time())}_{secrets.token_hex(2)}"
     db = f"ismit_bench_decl_{stamp}"
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db}"')
     folder = Path(tempfile.mkdtemp(prefix="ismit-bench-declarations-"))
-    broker = os.environ.get("CELERY_BROKER_URL", "")
+    broker = os.environ.get("CELERY_BROKER_URL") or production_broker()
     task_queue = f"ismit-bench-declarations-{stamp}"
     web_port = free_port()
     env = {

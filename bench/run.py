@@ -208,7 +208,7 @@ def main() -> None:
         if subprocess.run([sys.executable, str(ROOT / "bench" / script)]).returncode:
             raise SystemExit(f"bench/{script} failed")
     # Declarations through web server, workers and the reference single window, on a database of their own
-    # (bench/declarations.py; RabbitMQ when CELERY_BROKER_URL is amqp://, else the filesystem transport).
+    # (bench/declarations.py; the machine's RabbitMQ when it answers, else the filesystem transport).
     if subprocess.run([sys.executable, str(ROOT / "bench" / "declarations.py")]).returncode:
         raise SystemExit("bench/declarations.py failed")
 

@@ -157,44 +157,10 @@ def _content_type(headers: dict[str, str]) -> str:
     return next((v for k, v in headers.items() if k.lower() == "content-type"), "")[:100]
 
 
-def record_message(
-    *,
-    window: SingleWindow | None,
-    direction: str,
-    kind: str,
-    body: bytes,
-    headers: dict[str, str],
-    declaration: Declaration | None = None,
-    organisation_id: int | None = None,
-    trade_id: int | None = None,
-    method: str = "",
-    path: str = "",
-    status_code: int | None = None,
-    conversation_id: str = "",
-    notification_id: str = "",
-    idempotency_key: str = "",
-    error: str = "",
-    name: str = "message",
-) -> ExchangedMessage:
-    """Store one message sent or received (the body in the default storage, its SHA-256 in the row)."""
-    message = _message(
-        window=window,
-        direction=direction,
-        kind=kind,
-        body=body,
-        headers=headers,
-        declaration=declaration,
-        organisation_id=organisation_id,
-        trade_id=trade_id,
-        method=method,
-        path=path,
-        status_code=status_code,
-        conversation_id=conversation_id,
-        notification_id=notification_id,
-        idempotency_key=idempotency_key,
-        error=error,
-        name=name,
-    )
+def record_message(**fields) -> ExchangedMessage:
+    """Store one message sent or received (the fields of `_message`: the body in the row or the default
+    storage, its SHA-256 in the row)."""
+    message = _message(**fields)
     message.save()
     return message
 
