@@ -50,6 +50,14 @@ def _reference_data_present(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _code_lists_read_afresh():
+    """Each test's code lists are its own (a test may add or remove codes): no row kept from another."""
+    from ismit.refdata import lookup
+
+    lookup.clear_cache()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_a_temporary_folder(settings, tmp_path):
     """Uploaded and issued files go through the default storage into a folder of the test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -254,6 +254,8 @@ CUSTOMS_APPLY_INTERVAL_MS = env_int("ISMIT_CUSTOMS_APPLY_INTERVAL_MS", 500)
 # The audit log (ismit.audit): a process links the events committed into the hash chain at most once per
 # this many milliseconds, after a commit (0: after every commit); the periodic job links the rest.
 AUDIT_LINK_INTERVAL_MS = env_int("ISMIT_AUDIT_LINK_INTERVAL_MS", 1000)
+# How long a process keeps the code-list rows it has read (ismit.refdata.lookup); 0: read every time.
+CODE_LIST_CACHE_S = env_int("ISMIT_CODE_LIST_CACHE_S", 300)
 # FX settlement reports and VAT refund claims (ismit/finance/crosscheck.py): payments may fall short of the
 # invoice by this % (bank charges); a VAT refund is claimed within this many months of the export; the
 # highest VAT rate a refund may reach, in % of the export value.

@@ -3,13 +3,19 @@
 A trade names codes from eight lists; looking each list up separately costs eight round trips on every
 write. `resolve(...)` asks for all of them with one UNION ALL query and returns model instances that
 carry the fields validation and the checklist read (other fields load on access, as deferred fields).
+
+Code lists change only when an operator loads a release (`ismit refdata load`): each process keeps the
+codes it found for `CODE_LIST_CACHE_S` seconds (`ISMIT_CODE_LIST_CACHE_S`, 0 turns it off) and asks only
+for the others. A code not found is asked again every time.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
+from django.conf import settings
 from django.db import connection, models
 
 from ismit.refdata.models import (
@@ -70,15 +76,47 @@ def getattr_pk(model: type[models.Model], names: Sequence[str], values: list) ->
     return values[names.index(model._meta.pk.attname)]
 
 
+# (model, code) -> (monotonic time until which it holds, instance); cleared when it grows past CACHE_LIMIT.
+_CACHE: dict[tuple[type[models.Model], str], tuple[float, models.Model]] = {}
+CACHE_LIMIT = 20_000
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
 def resolve(
     wanted: Mapping[type[models.Model], Iterable[str]],
 ) -> dict[type[models.Model], dict[str, models.Model]]:
-    """{model: codes} -> {model: {code: instance}} for the codes that exist; one query in all."""
+    """{model: codes} -> {model: {code: instance}} for the codes that exist; one query at most."""
+    found: dict[type[models.Model], dict[str, models.Model]] = {model: {} for model in wanted}
+    ttl, now = settings.CODE_LIST_CACHE_S, time.monotonic()
+    missing: dict[type[models.Model], set[str]] = {}
+    for model, codes in wanted.items():
+        for code in {c for c in codes if c}:
+            kept = _CACHE.get((model, code)) if ttl else None
+            if kept is not None and kept[0] > now:
+                found[model][code] = kept[1]
+            else:
+                missing.setdefault(model, set()).add(code)
+    if not missing:
+        return found
+    read = _read(missing)
+    if ttl and len(_CACHE) > CACHE_LIMIT:
+        _CACHE.clear()
+    for model, instances in read.items():
+        found[model].update(instances)
+        if ttl:
+            _CACHE.update({(model, code): (now + ttl, instance) for code, instance in instances.items()})
+    return found
+
+
+def _read(
+    wanted: Mapping[type[models.Model], set[str]],
+) -> dict[type[models.Model], dict[str, models.Model]]:
     parts, params, order = [], [], []
     for model, codes in wanted.items():
-        codes = sorted({c for c in codes if c})
-        if not codes:
-            continue
+        codes = sorted(codes)
         names = _names(model)
         columns = [_column(model, n) for n in names] + ["NULL"] * (WIDTH - len(names))
         pk = connection.ops.quote_name(model._meta.pk.column)
@@ -90,8 +128,6 @@ def resolve(
         params.extend(codes)
         order.append(model)
     found: dict[type[models.Model], dict[str, models.Model]] = {model: {} for model in wanted}
-    if not parts:
-        return found
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
