@@ -407,9 +407,9 @@ def create_trade(*, actor: Actor, organisation: Organisation, data: TradeData) -
 def create_trade_record(*, actor: Actor, organisation: Organisation, data: TradeData) -> TradeRecord:
     """create_trade, answering with the rows it wrote (for callers that show them, with no read-back)."""
     _require_change(actor, organisation.id)
-    codes = validate_trade_data(data)
     reference = data.reference.strip()
     for _attempt in range(3):
+        codes = validate_trade_data(data)
         try:
             with transaction.atomic():
                 seller, buyer, consignee = _save_parties(
@@ -435,8 +435,11 @@ def create_trade_record(*, actor: Actor, organisation: Organisation, data: Trade
                 )
                 return TradeRecord(trade=trade, items=items, steps=steps)
         except IntegrityError:
-            if reference:  # a concurrent request took the same reference
+            if reference and Trade.objects.filter(organisation=organisation, reference=reference).exists():
                 raise ValidationError({"reference": [_("Another trade already uses this reference.")]})
+            # A concurrent request took the reference allocated, or a code kept by this process was removed
+            # from its list since (a UN/LOCODE release loaded): validate again from the database.
+            lookup.clear_cache()
     raise ValidationError({"reference": [_("Could not allocate a reference; try again.")]})
 
 

@@ -125,3 +125,21 @@ def test_nothing_is_saved_when_the_data_is_invalid(cast, exporter_actor):
     assert not Trade.objects.exists()
     assert not Party.objects.exists()
     assert not GoodsItem.objects.exists()
+
+
+# Committed for real (foreign keys are checked when a transaction commits), hence a transactional test.
+@pytest.mark.django_db(transaction=True)
+def test_a_place_removed_from_its_list_while_this_process_kept_it_is_refused_on_its_field(
+    cast, exporter_actor, settings
+):
+    from ismit.refdata import lookup
+
+    settings.CODE_LIST_CACHE_S = 300
+    Location.objects.create(code="FRZZP", country="FR", name="Zed Port", name_ascii="Zed Port", functions="1")
+    lookup.resolve({Location: ["FRZZP"]})  # kept by this process
+    Location.objects.filter(code="FRZZP").delete()  # a new UN/LOCODE release no longer has it
+    data = cashew_trade_data(reference="ZED-1")
+    data.place_of_discharge = "FRZZP"
+    errors = errors_of(cast, exporter_actor, data)
+    assert list(errors) == ["place_of_discharge"]
+    assert not Trade.objects.filter(reference="ZED-1").exists()
