@@ -121,26 +121,48 @@ def test_answers_left_waiting_are_applied_by_the_periodic_pass(
     assert declaration.status == DeclarationStatus.GOODS_EXITED
 
 
+def _refuse_updates_of(declaration_id: int) -> None:
+    """The database refuses every change of one declaration's row (a trigger), as a failing disk or a
+    constraint would: the platform's code runs unchanged."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION ismit_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; "
+                "END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER ismit_test_refuse BEFORE UPDATE ON customs_declaration FOR EACH ROW "
+                f"WHEN (NEW.id = {int(declaration_id)}) EXECUTE FUNCTION ismit_test_refuse()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER ismit_test_refuse BEFORE UPDATE ON customs_declaration "
+                f"WHEN NEW.id = {int(declaration_id)} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+
+
+def _accept_updates_again() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER ismit_test_refuse ON customs_declaration")
+            cursor.execute("DROP FUNCTION ismit_test_refuse()")
+        else:
+            cursor.execute("DROP TRIGGER ismit_test_refuse")
+
+
 def test_a_declaration_that_cannot_be_applied_keeps_its_answers_and_holds_up_no_other(
-    cashew_trade, exporter, window, relay, stored_only, monkeypatch
+    cashew_trade, exporter, window, relay, stored_only
 ):
     declarations, callbacks = declared(cashew_trade, exporter, 2, relay)
     for callback in callbacks:
         assert replay(Client(), callback).status_code == 204
     broken, fine = declarations
-    apply_event = services.apply_event
-
-    def failing(event, **kwargs):
-        if event.declaration_id == broken.pk:
-            raise RuntimeError("a bug")
-        return apply_event(event, **kwargs)
-
-    monkeypatch.setattr(services, "apply_event", failing)
+    _refuse_updates_of(broken.pk)
     assert services.apply_pending_answers() == 1
     assert Declaration.objects.get(pk=fine.pk).status == DeclarationStatus.GOODS_EXITED
     assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.SENT
     assert DeclarationEvent.objects.filter(declaration=broken, pending=True).count() == ANSWERS
     # Mended, the next pass applies them.
-    monkeypatch.setattr(services, "apply_event", apply_event)
+    _accept_updates_again()
     assert services.apply_pending_answers() == 1
     assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.GOODS_EXITED
