@@ -16,7 +16,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -373,7 +372,8 @@ def answer_query(
         query = CustomsQuery.objects.select_for_update().get(pk=query.pk)
         original = Declaration.objects.select_related("window").get(pk=original.pk)
         _refuse_unanswerable(query, original)
-        version = (Declaration.objects.filter(trade_id=trade.pk).aggregate(v=Max("version"))["v"] or 0) + 1
+        declarations = _declarations_of(trade)
+        version = (declarations[0].version if declarations else 0) + 1
         now = timezone.now()
         correction = Declaration.objects.create(
             trade=trade,

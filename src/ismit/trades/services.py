@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -350,25 +350,21 @@ def _next_reference(organisation: Organisation, direction: str) -> str:
 def _insert_items(trade: Trade, items: list[GoodsItemData], codes: _Codes) -> list[GoodsItemRow]:
     """A new trade's goods lines, stored in one statement (lib.rows) and answered as rows."""
     rows = [
-        _in_order(
-            ITEM_FIELDS,
-            trade_id=trade.pk,
-            line_no=n,
-            description=item.description.strip(),
-            hs_code_id=codes.hs[_hs(item.hs_code)].pk,
-            origin_country_id=codes.countries[item.origin_country.upper()].pk,
-            quantity=_number("quantity", item.quantity),
-            unit_id=codes.units[item.unit.upper()].pk,
-            packages_count=int(str(item.packages_count)),
-            package_type_id=codes.packages[item.package_type.upper()].pk,
-            net_mass_kg=_number("net_mass_kg", item.net_mass_kg),
-            gross_mass_kg=_number("gross_mass_kg", item.gross_mass_kg),
-            unit_price=_number("unit_price", item.unit_price),
-        )
+        _in_order(ITEM_FIELDS, trade_id=trade.pk, line_no=n, **_stored(_item_fields(item, codes)))
         for n, item in enumerate(items, start=1)
     ]
     ids = insert_rows(GoodsItem, ITEM_FIELDS[1:], rows)
     return [GoodsItemRow(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+
+
+def _stored(fields: dict) -> dict:
+    """Model field values as stored: a code-list row by its key (`hs_code` -> `hs_code_id`)."""
+    return {
+        (f"{name}_id" if isinstance(value, models.Model) else name): (
+            value.pk if isinstance(value, models.Model) else value
+        )
+        for name, value in fields.items()
+    }
 
 
 def _in_order(fields: tuple[str, ...], **values) -> tuple:
