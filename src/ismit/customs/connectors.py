@@ -34,6 +34,7 @@ from lxml import etree
 
 from ismit.customs.models import Channel, Declaration, Direction, ExchangedMessage, SingleWindow
 from ismit.lib import hmac_auth
+from ismit.lib.rows import insert_rows
 from ismit.outbox import Permanent, Retry
 
 logger = logging.getLogger("ismit.customs")
@@ -212,6 +213,20 @@ def _message(
     return message
 
 
+_COLUMNS = tuple(f.attname for f in ExchangedMessage._meta.concrete_fields if not f.primary_key)
+
+
+def _insert(*messages: ExchangedMessage) -> None:
+    """Save new messages in one INSERT, without a transaction of its own (bulk_create opens one)."""
+    keys = insert_rows(
+        ExchangedMessage, _COLUMNS, [[getattr(m, name) for name in _COLUMNS] for m in messages]
+    )
+    for message, key in zip(messages, keys, strict=True):
+        message.pk = key
+        message._state.adding = False
+        message._state.db = "default"
+
+
 # -- sending ------------------------------------------------------------------------------------------
 
 
@@ -322,7 +337,7 @@ def post(
         conversation_id=conversation_id,
         name="answer",
     )
-    ExchangedMessage.objects.bulk_create([request, response])  # one statement for both
+    _insert(request, response)
     if reply.status >= 500 or reply.status in (408, 425, 429):
         raise Retry(
             f"HTTP {reply.status} from {window.url(path)}: {_detail(reply)}", after=_retry_after(reply)

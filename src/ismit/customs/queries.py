@@ -126,6 +126,54 @@ def delivery_of(declaration: Declaration) -> Delivery | None:
     )
 
 
+# -- what a delivery reads (prepared: every declaration is delivered once at least) -----------------------
+
+_DELIVERED_FIELDS = concrete_attnames(Declaration)
+_DELIVERED_WINDOW_FIELDS = concrete_attnames(SingleWindow)
+_DELIVERED_COLUMNS = (
+    *_DELIVERED_FIELDS,
+    *(f"window__{name}" for name in _DELIVERED_WINDOW_FIELDS),
+    "corrects__conversation_id",
+)
+_TO_DELIVER_ROWS = Prepared(
+    lambda key: (
+        Declaration.objects.filter(idempotency_key=key).order_by().values_list(*_DELIVERED_COLUMNS)[:1]
+    ),
+    text=("key",),
+)
+_HELD_ROWS = Prepared(
+    lambda conversation_id, base_url, client_id: (
+        DeclarationEvent.objects.filter(
+            declaration__isnull=True,
+            conversation_id=conversation_id,
+            window__base_url=base_url,
+            window__client_id=client_id,
+        )
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    text=("conversation_id", "base_url", "client_id"),
+)
+
+
+def declaration_to_deliver(idempotency_key: str) -> tuple[Declaration, str | None] | None:
+    """The declaration of an outbox message's key, with its window, and the conversation it corrects (None:
+    a first version). Not scoped: the worker delivers whoever's declaration the outbox holds."""
+    rows = _TO_DELIVER_ROWS.rows(key=idempotency_key)
+    if not rows:
+        return None
+    row, size = rows[0], len(_DELIVERED_FIELDS)
+    declaration = instance(Declaration, _DELIVERED_FIELDS, row[:size])
+    declaration.window = instance(SingleWindow, _DELIVERED_WINDOW_FIELDS, row[size:-1])
+    return declaration, row[-1]
+
+
+def answers_held(conversation_id: str, base_url: str, client_id: str) -> bool:
+    """Whether answers of this conversation with this endpoint wait for their declaration (they came before
+    it was noted)."""
+    return bool(_HELD_ROWS.rows(conversation_id=conversation_id, base_url=base_url, client_id=client_id))
+
+
 @dataclass
 class TimelineEntry:
     at: object

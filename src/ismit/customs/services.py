@@ -15,7 +15,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -43,12 +43,13 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
-from ismit.customs.queries import declaration_country, windows_for
+from ismit.customs.queries import answers_held, declaration_country, windows_for
 from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
+from ismit.lib import returning
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.rows import update_rows
 from ismit.lib.scoping import CHANGE
@@ -481,30 +482,67 @@ def _amend_description(*, actor: Actor, trade: Trade, query: CustomsQuery, descr
 # -- what the single window answers ----------------------------------------------------------------------
 
 
+# The first time a declaration is noted sent (queued, or failed then replayed, and not sent before): its
+# conversation and LRN unless it has them, status sent, in one conditional UPDATE (its lock) that returns
+# the row, and whether answers of the conversation wait for it (arrived before it was noted).
+_SENT = (
+    'UPDATE "customs_declaration" SET "sent_at" = %s, '
+    '"conversation_id" = COALESCE(NULLIF("customs_declaration"."conversation_id", \'\'), %s), '
+    '"lrn" = COALESCE(NULLIF("customs_declaration"."lrn", \'\'), %s), '
+    '"status" = %s, "status_at" = %s, "reasons" = \'[]\' '
+    'WHERE "customs_declaration"."id" = %s AND "customs_declaration"."sent_at" IS NULL '
+    'AND "customs_declaration"."status" IN (%s, %s) '
+    'RETURNING {columns}, EXISTS (SELECT 1 FROM "customs_declarationevent" e '
+    'INNER JOIN "customs_singlewindow" ew ON ew."id" = e."window_id" '
+    'INNER JOIN "customs_singlewindow" dw ON dw."id" = "customs_declaration"."window_id" '
+    'WHERE e."declaration_id" IS NULL AND e."conversation_id" = "customs_declaration"."conversation_id" '
+    'AND ew."base_url" = dw."base_url" AND ew."client_id" = dw."client_id")'
+)
+_DECLARATION = returning.Returning(Declaration)
+
+
+def _note_first_send(declaration: Declaration, result: SendResult, now) -> tuple[Declaration, bool] | None:
+    """(the declaration as noted, whether answers wait for it), or None when it is not its first send
+    (or the database cannot return an updated row): the caller reads it locked and decides."""
+    if not returning.supported():
+        return None
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SENT.format(columns=_DECLARATION.columns()),
+            [
+                adapt(now),
+                result.conversation_id,
+                result.lrn,
+                S.SENT.value,
+                adapt(now),
+                declaration.pk,
+                S.QUEUED.value,
+                S.FAILED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    noted = _DECLARATION.instance(row[:-1])
+    if noted.window_id == declaration.window_id and "window" in declaration._state.fields_cache:
+        noted.window = declaration.window
+    return noted, bool(row[-1])
+
+
 def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
     """The window took the declaration (202): note its conversation, and apply the answers that arrived
     before this was noted (held as pending). The request and answer were stored with the conversation by
     the connector."""
     with transaction.atomic():
-        declaration = (
-            Declaration.objects.select_for_update(of=("self",))
-            .select_related("trade", "window")
-            .get(pk=declaration.pk)
-        )
         now = timezone.now()
-        fields = {"sent_at": now}
-        if not declaration.conversation_id:
-            fields["conversation_id"] = result.conversation_id
-        if result.lrn and not declaration.lrn:
-            fields["lrn"] = result.lrn
-        first = declaration.sent_at is None
-        # Queued (or failed, then replayed by an operator): now sent. An answer applied meanwhile stays.
-        moved = declaration.status in (S.QUEUED, S.FAILED)
-        if moved:
-            fields.update(status=S.SENT, status_at=now, reasons=[])
-        Declaration.objects.filter(pk=declaration.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(declaration, name, value)
+        noted = _note_first_send(declaration, result, now)
+        if noted is not None:
+            declaration, held = noted
+            first = moved = True
+        else:
+            declaration, first, moved = _note_send(declaration, result, now)
+            held = True
         if first:
             record_event(
                 actor=None,
@@ -519,7 +557,10 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
                     "moved_to_sent": moved,
                 },
             )
-        attach_pending(declaration)
+        if held:
+            if noted is not None:  # what applying an answer reads, as the long way reads it
+                declaration = Declaration.objects.select_related("trade", "window").get(pk=declaration.pk)
+            attach_pending(declaration)
         # An answer stored meanwhile by a callback that did not see this conversation yet (its own look
         # for it, after its commit, came before this commit) is applied once this commits.
         conversation, window = declaration.conversation_id, declaration.window
@@ -529,16 +570,34 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
     return declaration
 
 
+def _note_send(declaration: Declaration, result: SendResult, now) -> tuple[Declaration, bool, bool]:
+    """Note a send that is not the first (a task delivered again) or whose status moved meanwhile, the row
+    read locked; (the declaration, whether it was its first send, whether it moved to sent)."""
+    declaration = (
+        Declaration.objects.select_for_update(of=("self",))
+        .select_related("trade", "window")
+        .get(pk=declaration.pk)
+    )
+    fields = {"sent_at": now}
+    if not declaration.conversation_id:
+        fields["conversation_id"] = result.conversation_id
+    if result.lrn and not declaration.lrn:
+        fields["lrn"] = result.lrn
+    first = declaration.sent_at is None
+    # Queued (or failed, then replayed by an operator): now sent. An answer applied meanwhile stays.
+    moved = declaration.status in (S.QUEUED, S.FAILED)
+    if moved:
+        fields.update(status=S.SENT, status_at=now, reasons=[])
+    Declaration.objects.filter(pk=declaration.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(declaration, name, value)
+    return declaration, first, moved
+
+
 def _attach_waiting(conversation_id: str, base_url: str, client_id: str) -> None:
     from ismit.customs.answers import attach_waiting  # answers imports this module
 
-    held = DeclarationEvent.objects.filter(
-        declaration__isnull=True,
-        conversation_id=conversation_id,
-        window__base_url=base_url,
-        window__client_id=client_id,
-    )
-    if held.exists():  # most often none: the answers came after the conversation was noted
+    if answers_held(conversation_id, base_url, client_id):  # most often none: they came after it was noted
         attach_waiting(conversation_id, base_url, client_id)
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from ismit import outbox
 from ismit.customs import answers, services
 from ismit.customs.connectors import connector_for
-from ismit.customs.models import Declaration
+from ismit.customs.queries import declaration_to_deliver
 
 logger = logging.getLogger("ismit.customs")
 
@@ -23,16 +23,12 @@ def deliver_declaration(message) -> None:
 
     Raises outbox.Retry (timeouts, connection errors, 5xx) or outbox.Permanent (4xx): the declaration is
     marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do."""
-    declaration = (
-        Declaration.objects.select_related("window", "corrects")
-        .filter(idempotency_key=message.idempotency_key)
-        .first()
-    )
-    if declaration is None:
+    found = declaration_to_deliver(message.idempotency_key)
+    if found is None:
         raise outbox.Permanent(f"no declaration has the idempotency key {message.idempotency_key}")
+    declaration, correction_of = found
     if declaration.sent_at is not None:
         return
-    correction_of = declaration.corrects.conversation_id if declaration.corrects_id else None
     try:
         result = connector_for(declaration.channel).send(
             declaration.window,

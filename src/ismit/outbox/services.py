@@ -8,6 +8,7 @@ worker killed mid-delivery) is taken over. The receiving side deduplicates by th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ismit.audit.services import record_event
+from ismit.lib import returning
 from ismit.lib.scoping import ActorLike
 from ismit.outbox.handlers import Permanent, Retry, get_handler
 from ismit.outbox.models import IdempotencyRecord, OutboxAttempt, OutboxMessage, Outcome, Status
@@ -157,6 +159,50 @@ def _due(now: dt.datetime) -> Q:
     return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(status=Status.SENDING, locked_until__lt=now)
 
 
+_MESSAGE = returning.Returning(OutboxMessage)
+# The common claim: a pending message that is due, taken and read in one statement.
+_CLAIM = (
+    'UPDATE "outbox_outboxmessage" SET "attempts" = "outbox_outboxmessage"."attempts" + 1, "status" = %s, '
+    '"locked_until" = %s, "claim_token" = %s '
+    'WHERE "outbox_outboxmessage"."id" = %s AND "outbox_outboxmessage"."status" = %s '
+    'AND "outbox_outboxmessage"."next_attempt_at" <= %s RETURNING {columns}'
+)
+# The end of a delivery (PostgreSQL): the message's next state, if this worker still holds the claim, and
+# the attempt's row, in one statement; answers whether the message moved. A value given as NULL leaves its
+# column as it is.
+_FINISH = (
+    'WITH moved AS (UPDATE "outbox_outboxmessage" SET "status" = %s, "locked_until" = NULL, '
+    '"claim_token" = \'\', "last_error" = %s, "delivered_at" = COALESCE(%s, "delivered_at"), '
+    '"next_attempt_at" = COALESCE(%s, "next_attempt_at"), "dispatched_at" = COALESCE(%s, "dispatched_at") '
+    'WHERE "id" = %s AND "status" = %s AND "claim_token" = %s RETURNING "id") '
+    'INSERT INTO "outbox_outboxattempt" '
+    '("message_id", "number", "started_at", "duration_ms", "outcome", "error", "worker") '
+    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING (SELECT count(*) FROM moved)"
+)
+
+
+def _claim_due(
+    message_id: int, now: dt.datetime, locked_until: dt.datetime, token: str
+) -> OutboxMessage | None:
+    """The message claimed by one conditional UPDATE that returns it, or None (not pending and due)."""
+    if not returning.supported():
+        if not OutboxMessage.objects.filter(
+            pk=message_id, status=Status.PENDING, next_attempt_at__lte=now
+        ).update(
+            attempts=F("attempts") + 1, status=Status.SENDING, locked_until=locked_until, claim_token=token
+        ):
+            return None
+        return OutboxMessage.objects.get(pk=message_id)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM.format(columns=_MESSAGE.columns()),
+            [Status.SENDING.value, adapt(locked_until), token, message_id, Status.PENDING.value, adapt(now)],
+        )
+        row = cursor.fetchone()
+    return _MESSAGE.instance(row) if row is not None else None
+
+
 def _claim(message_id: int) -> _Claim | None:
     """Take the message for this worker (status sending, locked for OUTBOX_CLAIM_TIMEOUT_S), or None when
     it is not due or another worker holds it. A claim that expired is recorded as an interrupted attempt."""
@@ -164,13 +210,12 @@ def _claim(message_id: int) -> _Claim | None:
     token = uuid.uuid4().hex
     locked_until = now + dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_S)
     claimed = {"status": Status.SENDING, "locked_until": locked_until, "claim_token": token}
-    # The common case, a pending message that is due: one conditional UPDATE, no transaction (of two
-    # workers, the second one updates no row). Anything else (an expired claim to take over, a message
+    # The common case, a pending message that is due: one conditional UPDATE that returns it, no transaction
+    # (of two workers, the second one updates no row). Anything else (an expired claim to take over, a message
     # not due or delivered already) goes the long way.
-    if OutboxMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now).update(
-        attempts=F("attempts") + 1, **claimed
-    ):
-        return _Claim(message=OutboxMessage.objects.get(pk=message_id), token=token, started_at=now)
+    message = _claim_due(message_id, now, locked_until, token)
+    if message is not None:
+        return _Claim(message=message, token=token, started_at=now)
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: a row another worker is claiming is skipped, not waited for.
@@ -236,17 +281,45 @@ def _finish(
     *,
     error: str = "",
     next_attempt_at: dt.datetime | None = None,
+    attempt: dict[str, Any] | None = None,
 ) -> bool:
-    """Move a claimed message to its next state, if this worker still holds the claim."""
+    """Move a claimed message to its next state, if this worker still holds the claim; record the
+    `attempt` (OutboxAttempt's fields) whether it does or not."""
     fields: dict[str, Any] = {"status": status, "locked_until": None, "claim_token": "", "last_error": error}
     if status == Status.DELIVERED:
         fields["delivered_at"] = now
     if next_attempt_at is not None:
         fields["next_attempt_at"] = next_attempt_at
         fields["dispatched_at"] = next_attempt_at  # the retry's task is sent now, to arrive then
-    updated = OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, claim_token=token).update(
-        **fields
-    )
+    if attempt is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FINISH,
+                [
+                    status,
+                    error,
+                    fields.get("delivered_at"),
+                    next_attempt_at,
+                    next_attempt_at,
+                    message.pk,
+                    Status.SENDING.value,
+                    token,
+                    message.pk,
+                    attempt["number"],
+                    attempt["started_at"],
+                    attempt["duration_ms"],
+                    attempt["outcome"],
+                    attempt["error"],
+                    attempt["worker"],
+                ],
+            )
+            updated = cursor.fetchone()[0]
+    else:
+        updated = OutboxMessage.objects.filter(
+            pk=message.pk, status=Status.SENDING, claim_token=token
+        ).update(**fields)
+        if attempt is not None:
+            OutboxAttempt.objects.create(message=message, **attempt)
     if not updated:
         logger.warning("outbox message %s: the claim was taken over before the delivery ended", message.pk)
         return False
@@ -295,27 +368,34 @@ def deliver_message(*, message_id: int, worker: str = "") -> str | None:
     duration_ms = int((time.monotonic() - start) * 1000)
     error = error[:MAX_ERROR_CHARS]
     now = timezone.now()
-    with transaction.atomic():
-        if outcome == Outcome.DELIVERED:
-            _finish(message, claim.token, Status.DELIVERED, now)
-        elif outcome == Outcome.PERMANENT or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(message, claim.token, Status.DEAD, now, error=error)
-        else:
-            delay = backoff_seconds(message.attempts)
-            if retry_after is not None:
-                delay = min(max(retry_after, 0.0), float(settings.OUTBOX_BACKOFF_MAX_S))
-            next_at = now + dt.timedelta(seconds=delay)
-            if _finish(message, claim.token, Status.PENDING, now, error=error, next_attempt_at=next_at):
-                _dispatch_on_commit([message.pk], countdown=delay)
-        OutboxAttempt.objects.create(
-            message=message,
-            number=message.attempts,
-            started_at=claim.started_at,
-            duration_ms=duration_ms,
-            outcome=outcome,
-            error=error,
-            worker=worker[:200],
+    attempt = {
+        "number": message.attempts,
+        "started_at": claim.started_at,
+        "duration_ms": duration_ms,
+        "outcome": outcome,
+        "error": error,
+        "worker": worker[:200],
+    }
+    next_at, delay = None, 0.0
+    if outcome == Outcome.DELIVERED:
+        status = Status.DELIVERED
+    elif outcome == Outcome.PERMANENT or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        status = Status.DEAD
+    else:
+        status = Status.PENDING
+        delay = backoff_seconds(message.attempts)
+        if retry_after is not None:
+            delay = min(max(retry_after, 0.0), float(settings.OUTBOX_BACKOFF_MAX_S))
+        next_at = now + dt.timedelta(seconds=delay)
+    # On PostgreSQL the next state and the attempt are one statement: a transaction only for a dead letter
+    # (audited with it).
+    alone = status != Status.DEAD and connection.vendor == "postgresql"
+    with contextlib.nullcontext() if alone else transaction.atomic():
+        moved = _finish(
+            message, claim.token, status, now, error=error, next_attempt_at=next_at, attempt=attempt
         )
+        if moved and status == Status.PENDING:
+            _dispatch_on_commit([message.pk], countdown=delay)
     return outcome
 
 
