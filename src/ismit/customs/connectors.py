@@ -14,7 +14,8 @@ and every answer is stored, byte for byte with its SHA-256, as an ExchangedMessa
 as the outbox's outcomes: `outbox.Retry` for timeouts, connection errors and 5xx (and 408, 429),
 `outbox.Permanent` for the other 4xx answers (retrying the same message cannot help).
 
-HTTP with the standard library: one kept-alive connection per thread and host.
+HTTP with the standard library: one kept-alive connection per thread and host, opened in the process that
+uses it (a forked worker does not inherit its parent's).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import datetime as dt
 import http.client
 import json
 import logging
+import os
 import ssl
 import threading
 from dataclasses import dataclass
@@ -69,6 +71,16 @@ class Reply:
 # -- HTTP ---------------------------------------------------------------------------------------------
 
 _local = threading.local()
+
+
+def _forget_connections() -> None:
+    """In a forked process (a prefork worker's child): the parent's connections are not this process's to
+    use; each process opens its own when it first sends."""
+    global _local
+    _local = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_connections)
 
 
 def _pool() -> dict:
