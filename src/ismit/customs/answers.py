@@ -25,10 +25,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from lxml import etree
@@ -45,6 +46,7 @@ from ismit.customs.models import (
     SingleWindow,
 )
 from ismit.customs.reasons import item_in_question
+from ismit.lib.prepared import concrete_attnames, instance
 
 logger = logging.getLogger("ismit.customs")
 S = DeclarationStatus
@@ -280,63 +282,26 @@ def endpoint_of(window: SingleWindow) -> SingleWindow:
     return endpoint
 
 
-def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None:
+def receive(
+    window: SingleWindow, incoming: Incoming, *, stored: bool | None = None
+) -> DeclarationEvent | None:
     """Store one notification, pending, and have a worker apply it (apply_soon); None for a JSON one
-    (handed to its kind's handler at once)."""
+    (handed to its kind's handler at once). `stored`: whether the notification is stored under the window's
+    row already, when the caller read that with the window (the callback does): it is not read again."""
     endpoint = endpoint_of(window)
     if format_of(incoming.content_type, incoming.body) == "json":
         _receive_json(endpoint, incoming)
         return None
-    if _seen(endpoint, incoming):  # stored already (polling reads again what callbacks brought): no parsing
+    # Stored already (polling reads again what callbacks brought): no parsing.
+    if _seen(endpoint, incoming, stored if endpoint.pk == window.pk else None):
         return DeclarationEvent.objects.filter(
             window=endpoint, notification_id=incoming.notification_id
         ).first()
     answer = parse(incoming.content_type, incoming.body)
     try:
-        with transaction.atomic():
-            # Seen above; stored by another arrival since: the event's unique key refuses it (below).
-            head = queries.head_of_conversation_ids(endpoint, incoming.conversation_id)
-            declaration_id, organisation_id, trade_id = head or (None, None, None)
-            message = ExchangedMessage.objects.create(
-                window=endpoint,
-                declaration_id=declaration_id,
-                organisation_id=organisation_id,
-                trade_id=trade_id,
-                direction=Direction.IN,
-                kind="notification",
-                method="POST" if incoming.via == "callback" else "GET",
-                conversation_id=incoming.conversation_id[:64],
-                notification_id=incoming.notification_id[:64],
-                content_type=_content_type(incoming.headers),
-                headers={str(k): str(v) for k, v in incoming.headers.items()},
-                content=incoming.body,
-                sha256=ExchangedMessage.hash(incoming.body),
-                size=len(incoming.body),
-                at=timezone.now(),
-            )
-            event = DeclarationEvent.objects.create(
-                declaration_id=declaration_id,
-                window=endpoint,
-                message=message,
-                notification_id=incoming.notification_id[:64],
-                conversation_id=incoming.conversation_id[:64],
-                sequence=incoming.sequence,
-                status=answer.status,
-                raw_code=answer.raw_code,
-                mrn=answer.mrn,
-                details=answer.details(),
-                via=incoming.via,
-                pending=True,
-                received_at=message.at,
-            )
-            if declaration_id is None:
-                # Perhaps the conversation is being noted right now: look again once this is committed.
-                conversation, base_url, client_id = (
-                    incoming.conversation_id,
-                    endpoint.base_url,
-                    endpoint.client_id,
-                )
-                transaction.on_commit(lambda: attach_waiting(conversation, base_url, client_id), robust=True)
+        # Seen above; stored by another arrival since: the unique keys refuse it (below).
+        store = _store_in_one_statement if connection.vendor == "postgresql" else _store
+        event = store(endpoint, incoming, answer)
     except IntegrityError:
         # The same notification stored at the same moment by another arrival (callback and poll). As in
         # _seen(), only a callback counts as an arrival: polling reads again what the window keeps.
@@ -345,9 +310,131 @@ def receive(window: SingleWindow, incoming: Incoming) -> DeclarationEvent | None
         return DeclarationEvent.objects.filter(
             window=endpoint, notification_id=incoming.notification_id
         ).first()
-    if declaration_id is not None:
+    if event.declaration_id is None:
+        # Perhaps the conversation is being noted right now: look again once this is committed.
+        conversation, base_url, client_id = incoming.conversation_id, endpoint.base_url, endpoint.client_id
+        transaction.on_commit(lambda: attach_waiting(conversation, base_url, client_id), robust=True)
+    else:
         apply_soon()
     return event
+
+
+def _store(endpoint: SingleWindow, incoming: Incoming, answer: Answer) -> DeclarationEvent:
+    """The notification (its body and hash) and its answer, pending, attached to the newest declaration
+    version of its conversation when there is one."""
+    with transaction.atomic():
+        head = queries.head_of_conversation_ids(endpoint, incoming.conversation_id)
+        declaration_id, organisation_id, trade_id = head or (None, None, None)
+        message = ExchangedMessage.objects.create(
+            window=endpoint,
+            declaration_id=declaration_id,
+            organisation_id=organisation_id,
+            trade_id=trade_id,
+            direction=Direction.IN,
+            kind="notification",
+            method="POST" if incoming.via == "callback" else "GET",
+            conversation_id=incoming.conversation_id[:64],
+            notification_id=incoming.notification_id[:64],
+            content_type=_content_type(incoming.headers),
+            headers={str(k): str(v) for k, v in incoming.headers.items()},
+            content=incoming.body,
+            sha256=ExchangedMessage.hash(incoming.body),
+            size=len(incoming.body),
+            at=timezone.now(),
+        )
+        return DeclarationEvent.objects.create(
+            declaration_id=declaration_id,
+            window=endpoint,
+            message=message,
+            notification_id=incoming.notification_id[:64],
+            conversation_id=incoming.conversation_id[:64],
+            sequence=incoming.sequence,
+            status=answer.status,
+            raw_code=answer.raw_code,
+            mrn=answer.mrn,
+            details=answer.details(),
+            via=incoming.via,
+            pending=True,
+            received_at=message.at,
+        )
+
+
+# What _store writes, as one statement (PostgreSQL): the conversation's newest declaration version (none:
+# the answer is held), the message, and its answer, pending. One statement is one transaction: a duplicate
+# refused by a unique key stores neither row. Each answer is one such write: the ORM's building of two
+# INSERTs and a read, and their transaction, cost more than PostgreSQL spends on them.
+_STORE_SQL = """
+WITH head AS (
+    SELECT d.id, d.organisation_id, d.trade_id
+    FROM customs_declaration d JOIN customs_singlewindow w ON w.id = d.window_id
+    WHERE d.conversation_id = %(conversation)s AND %(conversation)s <> ''
+        AND w.base_url = %(base_url)s AND w.client_id = %(client_id)s
+    ORDER BY d.version DESC
+    LIMIT 1
+), message AS (
+    INSERT INTO customs_exchangedmessage (
+        organisation_id, trade_id, window_id, declaration_id, direction, kind, method, path, status_code,
+        conversation_id, notification_id, idempotency_key, content_type, headers, body, content, sha256, size,
+        error, at
+    )
+    SELECT
+        head.organisation_id, head.trade_id, %(window_id)s, head.id, 'in', 'notification', %(method)s,
+        '', NULL, %(conversation_id)s, %(notification_id)s, '', %(content_type)s, %(headers)s::jsonb, '',
+        %(content)s, %(sha256)s, %(size)s, '', %(at)s
+    FROM (VALUES (1)) AS one (x) LEFT JOIN head ON TRUE
+    RETURNING id, declaration_id
+)
+INSERT INTO customs_declarationevent (
+    declaration_id, window_id, message_id, notification_id, conversation_id, sequence, status, raw_code, mrn,
+    details, via, arrivals, applied, pending, received_at
+)
+SELECT
+    message.declaration_id, %(window_id)s, message.id, %(notification_id)s, %(conversation_id)s, %(sequence)s,
+    %(status)s, %(raw_code)s, %(mrn)s, %(details)s::jsonb, %(via)s, 1, FALSE, TRUE, %(at)s
+FROM message
+RETURNING id, declaration_id, message_id
+"""
+_EVENT_FIELDS = concrete_attnames(DeclarationEvent)
+
+
+def _store_in_one_statement(endpoint: SingleWindow, incoming: Incoming, answer: Answer) -> DeclarationEvent:
+    """_store in one statement (_STORE_SQL); in a savepoint only inside a caller's transaction."""
+    at = timezone.now()
+    values = {
+        "window_id": endpoint.pk,
+        "declaration_id": None,
+        "message_id": None,
+        "notification_id": incoming.notification_id[:64],
+        "conversation_id": incoming.conversation_id[:64],
+        "sequence": incoming.sequence,
+        "status": answer.status,
+        "raw_code": answer.raw_code,
+        "mrn": answer.mrn,
+        "details": answer.details(),
+        "via": incoming.via,
+        "arrivals": 1,
+        "applied": False,
+        "pending": True,
+        "received_at": at,
+    }
+    params = {
+        **values,
+        "details": json.dumps(values["details"]),
+        "conversation": incoming.conversation_id,
+        "base_url": endpoint.base_url,
+        "client_id": endpoint.client_id,
+        "method": "POST" if incoming.via == "callback" else "GET",
+        "content_type": _content_type(incoming.headers),
+        "headers": json.dumps({str(k): str(v) for k, v in incoming.headers.items()}),
+        "content": incoming.body,
+        "sha256": ExchangedMessage.hash(incoming.body),
+        "size": len(incoming.body),
+        "at": at,
+    }
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(_STORE_SQL, params)
+        values["id"], values["declaration_id"], values["message_id"] = cursor.fetchone()
+    return instance(DeclarationEvent, _EVENT_FIELDS, [values[name] for name in _EVENT_FIELDS])
 
 
 def _content_type(headers: dict) -> str:
@@ -379,9 +466,12 @@ def apply_soon() -> None:
         logger.exception("could not send the task that applies answers: the next pass applies them")
 
 
-def _seen(endpoint: SingleWindow, incoming: Incoming) -> bool:
-    """True (and a callback's arrival counted) when the notification was stored already."""
-    if not queries.notification_stored(endpoint.pk, incoming.notification_id[:64]):
+def _seen(endpoint: SingleWindow, incoming: Incoming, stored: bool | None = None) -> bool:
+    """True (and a callback's arrival counted) when the notification was stored already (`stored`: as read
+    with the endpoint, else read here)."""
+    if stored is None:
+        stored = queries.notification_stored(endpoint.pk, incoming.notification_id[:64])
+    if not stored:
         return False
     if incoming.via == "callback":  # polling reads again what came by callback: that is no new arrival
         _count_again(endpoint, incoming)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from ismit.accounts.actors import Actor
 from ismit.customs import reasons
@@ -296,8 +296,18 @@ def declaration_detail(declaration: Declaration) -> Declaration:
 
 _WINDOW_FIELDS = concrete_attnames(SingleWindow)
 _WINDOW_ROWS = Prepared(
-    lambda window_id: SingleWindow.objects.filter(pk=window_id).order_by().values_list(*_WINDOW_FIELDS),
+    lambda window_id, notification_id: (
+        SingleWindow.objects.filter(pk=window_id)
+        .annotate(
+            stored=Exists(
+                ExchangedMessage.objects.filter(window_id=OuterRef("pk"), notification_id=notification_id)
+            )
+        )
+        .order_by()
+        .values_list(*_WINDOW_FIELDS, "stored")
+    ),
     "window_id",
+    text=("notification_id",),
 )
 _STORED_ROWS = Prepared(
     lambda window_id, notification_id: (
@@ -320,10 +330,14 @@ _HEAD_ROWS = Prepared(
 )
 
 
-def window_by_id(window_id: int) -> SingleWindow | None:
-    """A single window by its id (not scoped: the callback authenticates it by its secret)."""
-    rows = _WINDOW_ROWS.rows(window_id=window_id)
-    return instance(SingleWindow, _WINDOW_FIELDS, rows[0]) if rows else None
+def window_for_notification(window_id: int, notification_id: str) -> tuple[SingleWindow | None, bool]:
+    """A single window by its id (not scoped: the callback authenticates it by its secret), and whether its
+    notification `notification_id` is stored under its row already: one read for both."""
+    rows = _WINDOW_ROWS.rows(window_id=window_id, notification_id=notification_id[:64])
+    if not rows:
+        return None, False
+    *row, stored = rows[0]
+    return instance(SingleWindow, _WINDOW_FIELDS, row), bool(stored)
 
 
 def notification_stored(window_id: int, notification_id: str) -> bool:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ismit.accounts.actors import Actor
-from ismit.accounts.models import Organisation
+from ismit.accounts.models import Organisation, User
 from ismit.accounts.services import batched_notifications, notify
 from ismit.audit.services import batched_events, record_event
 from ismit.compliance.check import run_check
@@ -51,6 +51,7 @@ from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
 from ismit.lib import returning
 from ismit.lib.errors import FieldErrors, error_dict
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
 from ismit.lib.rows import update_rows
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.services import enqueue
@@ -676,9 +677,46 @@ def apply_pending_answers(*, batch: int = APPLY_BATCH) -> int:
     return len(claimed)
 
 
+_DECLARATION_FIELDS = concrete_attnames(Declaration)
+_TRADE_FIELDS = concrete_attnames(Trade)
+_USER_FIELDS = concrete_attnames(User)
+_ORGANISATION_FIELDS = concrete_attnames(Organisation)
+# _claim_waiting's read of a full batch, prepared (lib.prepared): every pass of the worker runs it.
+_CLAIM_ROWS = Prepared(
+    lambda: (
+        Declaration.objects.filter(
+            pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
+        )
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list(
+            *_DECLARATION_FIELDS,
+            *prefixed("trade", _TRADE_FIELDS),
+            *prefixed("submitted_by", _USER_FIELDS),
+            *prefixed("submitted_by_organisation", _ORGANISATION_FIELDS),
+        )[:APPLY_BATCH]
+    )
+)
+
+
+def _claimed(row) -> Declaration:
+    declaration_row, trade_row, user_row, organisation_row = split(
+        row, len(_DECLARATION_FIELDS), len(_TRADE_FIELDS), len(_USER_FIELDS), len(_ORGANISATION_FIELDS)
+    )
+    declaration = instance(Declaration, _DECLARATION_FIELDS, declaration_row)
+    declaration.trade = instance(Trade, _TRADE_FIELDS, trade_row)
+    declaration.submitted_by = (
+        instance(User, _USER_FIELDS, user_row) if declaration.submitted_by_id is not None else None
+    )
+    declaration.submitted_by_organisation = instance(Organisation, _ORGANISATION_FIELDS, organisation_row)
+    return declaration
+
+
 def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, Declaration]:
     """Declarations with answers waiting, locked for the caller's transaction (skipping those locked
     already), by id, with what applying an answer reads."""
+    if among is None and batch == APPLY_BATCH:
+        return {d.pk: d for d in map(_claimed, _CLAIM_ROWS.rows())}
     waiting = Declaration.objects.filter(
         pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
     )
@@ -713,11 +751,10 @@ def _apply_waiting(declarations: dict[int, Declaration]) -> None:
     save_moved_steps(
         step for by_code in steps.values() for step in by_code.values() if step.updated_at != read_at[step.pk]
     )
+    # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
+    update_rows(DeclarationEvent, [*applied, *passed], ["applied", "pending"])
     if applied:
-        DeclarationEvent.objects.filter(pk__in=[e.pk for e in applied]).update(applied=True, pending=False)
         answers_applied.send(sender=DeclarationEvent, events=applied)
-    if passed:
-        DeclarationEvent.objects.filter(pk__in=[e.pk for e in passed]).update(applied=False, pending=False)
 
 
 def attach_pending(declaration: Declaration) -> int:

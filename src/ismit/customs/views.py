@@ -131,8 +131,9 @@ def callback(request: HttpRequest, window_id: int) -> HttpResponse:
     """A single window's notification (docs/single-window-protocol.md): signed with the window's secret,
     answered 204 once stored (a worker applies it: answers.apply_soon). 401 for a bad signature; 400 without
     the notification headers."""
+    notification_id = (request.headers.get("X-Notification-ID") or "").strip()
     # An inactive window takes no new declaration, but the answers about those it has still come.
-    window = queries.window_by_id(window_id)
+    window, stored = queries.window_for_notification(window_id, notification_id)
     if window is None:
         return _refused(request, 404, "no such single window")
     body = request.body
@@ -143,7 +144,6 @@ def callback(request: HttpRequest, window_id: int) -> HttpResponse:
     except hmac_auth.HmacAuthError as exc:
         logger.warning("callback for window %s refused: %s", window_id, exc.reason)
         return _refused(request, 401, exc.reason)
-    notification_id = (request.headers.get("X-Notification-ID") or "").strip()
     sequence = (request.headers.get("X-Notification-Sequence") or "").strip()
     if not notification_id or not sequence.isdigit():
         return _refused(request, 400, "X-Notification-ID and X-Notification-Sequence are required")
@@ -158,5 +158,6 @@ def callback(request: HttpRequest, window_id: int) -> HttpResponse:
             headers=dict(request.headers),
             via="callback",
         ),
+        stored=stored,
     )
     return HttpResponse(status=204)

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.utils import contribute_operation_callback
 
@@ -58,7 +59,7 @@ class _State:
     method: str
     path: str
     request_sha256: str
-    record: Any = None
+    record: int | None = None  # the id of the record reserved for this request
     replayed: bool = False
 
 
@@ -129,11 +130,7 @@ def _in_transaction(run: Callable) -> Callable:
         with transaction.atomic():
             response = run(request, **kw)
             if state.record is not None and 200 <= response.status_code < 300 and not response.streaming:
-                type(state.record).objects.filter(pk=state.record.pk).update(
-                    status_code=response.status_code,
-                    content_type=response.get("Content-Type", ""),
-                    body=bytes(response.content),
-                )
+                _keep_answer(state, response)
             elif not state.replayed:
                 # An error answer: forget the key with whatever the request wrote, so it can be sent again.
                 transaction.set_rollback(True)
@@ -151,29 +148,70 @@ def _request_hash(request: HttpRequest) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+# The fields of a record, in the order _statements() inserts them.
+_RECORD_FIELDS = (
+    "user",
+    "key",
+    "method",
+    "path",
+    "request_sha256",
+    "status_code",
+    "content_type",
+    "body",
+    "created_at",
+)
+
+
+@functools.cache
+def _statements(alias: str) -> tuple[str, str]:
+    """(reserve, answer): the SQL that reserves a key and the SQL that keeps its answer. Every request with a
+    key runs both: the ORM's building of a read, an insert in a savepoint and an update cost more than
+    PostgreSQL spends on them."""
+    meta = apps.get_model("outbox", "IdempotencyRecord")._meta
+    quote = connections[alias].ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in _RECORD_FIELDS}
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    # A key in flight in another transaction: the insert waits for it, then inserts nothing once it has
+    # committed (its record is then read and replayed), or inserts after it rolled back.
+    reserve = (
+        f"INSERT INTO {table} ({', '.join(column.values())}) VALUES (%s, %s, %s, %s, %s, NULL, '', %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({column['user']}, {column['key']}) DO NOTHING RETURNING {pk}"
+    )
+    answer = (
+        f"UPDATE {table} SET {column['status_code']} = %s, {column['content_type']} = %s, "  # noqa: S608
+        f"{column['body']} = %s WHERE {pk} = %s"
+    )
+    return reserve, answer
+
+
 def _find_or_reserve(state: _State, user: Any) -> Any:
     """The record of an earlier request with the key, or None after reserving the key for this one."""
     record_model = apps.get_model("outbox", "IdempotencyRecord")
+    alias = router.db_for_write(record_model)
+    connection = connections[alias]
+    created_at = record_model._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statements(alias)[0],
+            [user.pk, state.key, state.method, state.path, state.request_sha256, b"", created_at],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        state.record = row[0]
+        return None
     found = record_model.objects.filter(user=user, key=state.key).first()
-    if found is not None:
-        return found
-    try:
-        # A savepoint: with the same key in flight elsewhere, the insert waits for that transaction and
-        # fails once it commits; the record is then read and replayed.
-        with transaction.atomic():
-            state.record = record_model.objects.create(
-                user=user,
-                key=state.key,
-                method=state.method,
-                path=state.path,
-                request_sha256=state.request_sha256,
-            )
-    except IntegrityError:
-        found = record_model.objects.filter(user=user, key=state.key).first()
-        if found is None:
-            raise
-        return found
-    return None
+    if found is None:  # the key's record was purged in between: cannot happen within a day
+        raise RuntimeError(f"idempotency key {state.key!r} neither reserved nor found")
+    return found
+
+
+def _keep_answer(state: _State, response: HttpResponse) -> None:
+    alias = router.db_for_write(apps.get_model("outbox", "IdempotencyRecord"))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            _statements(alias)[1],
+            [response.status_code, response.get("Content-Type", ""), bytes(response.content), state.record],
+        )
 
 
 def _replay(request: HttpRequest, state: _State, found: Any) -> HttpResponse:
