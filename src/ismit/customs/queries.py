@@ -20,6 +20,7 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
+from ismit.documents.data import trade_for_documents_for
 from ismit.lib.prepared import Prepared, concrete_attnames, instance
 from ismit.lib.scoping import CHANGE, VIEW
 from ismit.outbox.queries import message_for_key
@@ -115,7 +116,13 @@ class Delivery:
 def delivery_of(declaration: Declaration) -> Delivery | None:
     if declaration.sent_at is not None:
         return None
-    message = message_for_key(declaration.idempotency_key)
+    known = getattr(declaration, "_delivery", None)  # set by declaration_submitted, for its answer
+    if known is not None:
+        return known
+    return _delivery(message_for_key(declaration.idempotency_key))
+
+
+def _delivery(message) -> Delivery:
     if message is None:
         return Delivery(state="unknown")
     return Delivery(
@@ -228,6 +235,23 @@ def customs_view(actor: Actor, trade: Trade) -> CustomsView:
         can_submit=allowed and (current is None or current.status in CLOSED_STATUSES),
         reasons=reasons.described(current.reasons) if current is not None else [],
     )
+
+
+def get_trade_to_declare(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """A trade the actor may see, or Http404, read as a submission reads it (documents.data.
+    trade_for_documents: parties, terms, places, goods lines): the submission does not read it again."""
+    return trade_for_documents_for(actor, pk, action)
+
+
+def declaration_submitted(declaration: Declaration) -> Declaration:
+    """The API's answer to a submission: the declaration just made as it is in memory (with its window,
+    submitter, document and outbox message; no answer, query or message can be about it yet), else (the
+    one an idempotency key found) read as declaration_detail reads it."""
+    if getattr(declaration, "queued_message", None) is None:
+        return declaration_detail(declaration)
+    declaration._prefetched_objects_cache = {"events": [], "queries": [], "messages": []}
+    declaration._delivery = _delivery(declaration.queued_message)
+    return declaration
 
 
 def declaration_detail(declaration: Declaration) -> Declaration:

@@ -50,8 +50,10 @@ from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
 from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
 from ismit.lib.errors import FieldErrors, error_dict
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.rows import update_rows
 from ismit.lib.scoping import CHANGE
+from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
 from ismit.trades.queries import grant_for
@@ -64,6 +66,7 @@ from ismit.trades.services import (
 )
 
 logger = logging.getLogger("ismit.customs")
+_STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 TOPIC = "customs.declaration"
 S = DeclarationStatus
@@ -144,9 +147,62 @@ def current_declaration(trade: Trade) -> Declaration | None:
     return Declaration.objects.filter(trade_id=trade.pk).order_by("-version").first()
 
 
+_DECLARATION_FIELDS = concrete_attnames(Declaration)
+# Prepared (lib.prepared): every submission reads them, before its transaction and under the trade's lock.
+_DECLARATION_ROWS = Prepared(
+    lambda trade_id: (
+        Declaration.objects.filter(trade_id=trade_id).order_by("-version").values_list(*_DECLARATION_FIELDS)
+    ),
+    "trade_id",
+)
+_LOCKED_TRADE_ROWS = Prepared(
+    # The trade locked with its declarations joined (one row with NULLs when it has none): the lock taken
+    # and what it protects read in one statement. Only the trade is locked (OF), never a declaration.
+    lambda trade_id: (
+        Trade.objects.select_for_update(of=("self",))
+        .filter(pk=trade_id)
+        .order_by("-declarations__version")
+        .values_list("status", *prefixed("declarations", _DECLARATION_FIELDS))
+    ),
+    "trade_id",
+)
+_LOCKED_STEP_ROWS = Prepared(
+    lambda trade_id, code: (
+        ChecklistStep.objects.select_for_update()
+        .filter(trade_id=trade_id, code=code)
+        .order_by()
+        .values_list(*_STEP_FIELDS)[:1]
+    ),
+    "trade_id",
+    text=("code",),
+)
+
+
 def _declarations_of(trade: Trade) -> list[Declaration]:
     """The trade's declarations, the newest version first (a trade has a few at most)."""
-    return list(Declaration.objects.filter(trade_id=trade.pk).order_by("-version"))
+    return [
+        instance(Declaration, _DECLARATION_FIELDS, row) for row in _DECLARATION_ROWS.rows(trade_id=trade.pk)
+    ]
+
+
+def _lock_trade(trade: Trade) -> list[Declaration]:
+    """Lock the trade's row for the caller's transaction (one submission of a trade at a time) and read
+    its declarations under that lock, the newest first; notes the trade's status as it is now."""
+    rows = _LOCKED_TRADE_ROWS.rows(trade_id=trade.pk)
+    if not rows:
+        raise Trade.DoesNotExist(f"no trade {trade.pk}")
+    trade.status = rows[0][0]
+    return [instance(Declaration, _DECLARATION_FIELDS, row[1:]) for row in rows if row[1] is not None]
+
+
+def _locked_step(trade: Trade, code: str) -> ChecklistStep | None:
+    """The trade's step `code`, locked for the caller's transaction (with the trade given)."""
+    rows = _LOCKED_STEP_ROWS.rows(trade_id=trade.pk, code=code)
+    if not rows:
+        return None
+    step = instance(ChecklistStep, _STEP_FIELDS, rows[0])
+    ChecklistStep.trade.field.set_cached_value(step, trade)
+    return step
 
 
 def _with_key(declarations: list[Declaration], key: str) -> Declaration | None:
@@ -228,12 +284,12 @@ def _move_step(
     return True
 
 
-def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> None:
+def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> OutboxMessage:
     connector = connector_for(declaration.channel)
     headers = {"Content-Type": connector.content_type}
     if declaration.corrects_id:
         headers["X-Correction-Of"] = declaration.conversation_id
-    enqueue(
+    return enqueue(
         topic=TOPIC,
         payload=body,
         idempotency_key=declaration.idempotency_key,
@@ -245,7 +301,12 @@ def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) 
 
 
 def submit_declaration(
-    *, actor: Actor, trade: Trade, channel: str | None = None, idempotency_key: str | None = None
+    *,
+    actor: Actor,
+    trade: Trade,
+    channel: str | None = None,
+    idempotency_key: str | None = None,
+    loaded: bool = False,
 ) -> Declaration:
     """Send the trade's declaration to its country's single window.
 
@@ -254,7 +315,11 @@ def submit_declaration(
     compliance check reports no error; renders and signs the declaration document; then, in one
     transaction, stores the document and writes the declaration (queued), its outbox message, the audit
     events and the checklist step. A second call with the same `idempotency_key` returns the declaration
-    the first one made.
+    the first one made. `loaded`: the trade was just read by documents.data.trade_for_documents (or its
+    scoped form), and is not read again.
+
+    A declaration made here is returned with its window, submitter, document and outbox message
+    (`queued_message`): what the API answers, without reading it again.
     """
     submitter = submitter_for(actor, trade)
     key = _key_for(trade, idempotency_key)
@@ -268,7 +333,8 @@ def submit_declaration(
     window = choose_window(trade, channel)
     _refuse_in_flight(declarations[0] if declarations else None)
     # Read once for the compliance check and the document: parties, terms, places and goods lines.
-    trade = trade_for_documents(trade.pk)
+    if not loaded:
+        trade = trade_for_documents(trade.pk)
     _refuse_check_errors(trade, _language())
     # The caller ran the compliance check (_refuse_check_errors): prepare_issue need not run it again.
     prepared = prepare_issue(
@@ -282,9 +348,9 @@ def submit_declaration(
     )
     body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
     try:
-        with transaction.atomic():
-            Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission at a time
-            declarations = _declarations_of(trade)
+        # The audit events of the transaction are written in one statement at its end (batched_events).
+        with transaction.atomic(), batched_events():
+            declarations = _lock_trade(trade)  # one submission at a time
             existing = _with_key(declarations, key) if idempotency_key else None
             if existing is not None:
                 return existing
@@ -325,15 +391,21 @@ def submit_declaration(
                     "idempotency_key": key,
                 },
             )
-            _move_step(
+            code = STEP_CODES[trade.direction][0]
+            step = _locked_step(trade, code)
+            if _move_step(
                 trade_id=trade.pk,
-                code=STEP_CODES[trade.direction][0],
+                code=code,
                 status=StepStatus.IN_PROGRESS,
                 note=_("Sent to customs (%(window)s).") % {"window": window.name},
                 organisation=submitter,
                 actor=actor,
-            )
-            _enqueue(declaration, body, fresh_key=True)  # the declaration's key is unique: no savepoint
+                step=step,
+                locked=True,
+            ):
+                save_moved_steps([step])
+            # The declaration's key is unique: no savepoint.
+            declaration.queued_message = _enqueue(declaration, body, fresh_key=True)
     except BaseException:
         discard_stored(prepared)
         raise

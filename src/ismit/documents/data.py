@@ -12,9 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db.models import IntegerField, Prefetch, Value
+from django.db.models import IntegerField, Value
+from django.http import Http404
 
+from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, OrganisationIdentifier
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
+from ismit.lib.scoping import CHANGE, VIEW
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
 from ismit.trades.models import GoodsItem, Party, Trade
 
@@ -217,18 +221,90 @@ TRADE_RELATED = (
     "place_of_loading",
     "place_of_discharge",
 )
+TRADE_FIELDS = concrete_attnames(Trade)
+
+
+def _related_fields(name: str) -> tuple[str, ...]:
+    return concrete_attnames(Trade._meta.get_field(name).related_model)
+
+
+_RELATED_FIELDS = {name: _related_fields(name) for name in TRADE_RELATED}
+_ROW_SIZES = (len(TRADE_FIELDS), *(len(f) for f in _RELATED_FIELDS.values()))
+_ITEM_FIELDS = concrete_attnames(GoodsItem)
+_HS_FIELDS = concrete_attnames(HSCode)
+
+
+def _with_related(trades) -> object:
+    """The trade's row and, after it, the rows of TRADE_RELATED (one query, as select_related joins them)."""
+    related = (path for name, names in _RELATED_FIELDS.items() for path in prefixed(name, names))
+    return trades.order_by().values_list(*TRADE_FIELDS, *related)
+
+
+def _scoped_rows(action: str) -> Prepared:
+    return Prepared(
+        lambda user_id, trade_id: _with_related(
+            Trade.objects.visible_to(Actor.of_user_id(user_id), action).filter(pk=trade_id)
+        ),
+        "user_id",
+        "trade_id",
+    )
+
+
+# Prepared (lib.prepared): every submission of a declaration reads them.
+_TRADE_ROWS = Prepared(lambda trade_id: _with_related(Trade.objects.filter(pk=trade_id)), "trade_id")
+_SCOPED_TRADE_ROWS = {action: _scoped_rows(action) for action in (VIEW, CHANGE)}
+_LINE_ROWS = Prepared(
+    lambda trade_id: (
+        GoodsItem.objects.filter(trade_id=trade_id)
+        .order_by("line_no")
+        .values_list(*_ITEM_FIELDS, *prefixed("hs_code", _HS_FIELDS))
+    ),
+    "trade_id",
+)
+
+
+def _trade_of(row) -> Trade:
+    trade_row, *related_rows = split(row, *_ROW_SIZES)
+    trade = instance(Trade, TRADE_FIELDS, trade_row)
+    for (name, names), values in zip(_RELATED_FIELDS.items(), related_rows, strict=True):
+        field = Trade._meta.get_field(name)
+        field.set_cached_value(
+            trade, instance(field.related_model, names, values) if values[0] is not None else None
+        )
+    items = []
+    for line in _LINE_ROWS.rows(trade_id=trade.pk):
+        item_row, hs_row = split(line, len(_ITEM_FIELDS), len(_HS_FIELDS))
+        item = instance(GoodsItem, _ITEM_FIELDS, item_row)
+        GoodsItem.hs_code.field.set_cached_value(
+            item, instance(HSCode, _HS_FIELDS, hs_row) if hs_row[0] is not None else None
+        )
+        GoodsItem.trade.field.set_cached_value(item, trade)
+        items.append(item)
+    trade._prefetched_objects_cache = {"items": items}
+    return trade
 
 
 def trade_for_documents(pk: int) -> Trade:
     """The trade with what its documents and its compliance check read: parties, terms, places, and its
-    goods lines in order with their HS codes (two queries)."""
-    lines = GoodsItem.objects.select_related("hs_code").order_by("line_no")
-    return (
-        Trade.objects.select_related(*TRADE_RELATED)
-        .prefetch_related(Prefetch("items", queryset=lines))
-        .filter(pk=pk)
-        .get()
-    )
+    goods lines in order with their HS codes (two prepared queries)."""
+    rows = _TRADE_ROWS.rows(trade_id=int(pk))
+    if not rows:
+        raise Trade.DoesNotExist(f"no trade {pk}")
+    return _trade_of(rows[0])
+
+
+def trade_for_documents_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """trade_for_documents, of a trade the actor may see (`action`), else Http404: scoped as every read
+    of a trade is (Trade.objects.visible_to)."""
+    if not actor.is_authenticated or action not in _SCOPED_TRADE_ROWS:
+        raise Http404
+    try:
+        rows = _SCOPED_TRADE_ROWS[action].rows(user_id=actor.user.pk, trade_id=int(pk))
+    except (TypeError, ValueError, OverflowError):
+        raise Http404 from None
+    if not rows:
+        raise Http404
+    return _trade_of(rows[0])
 
 
 def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -> DocumentData:

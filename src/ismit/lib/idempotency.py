@@ -27,17 +27,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.utils import contribute_operation_callback
 
 from ismit.lib.api import problem
+from ismit.lib.rows import update_rows
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 _STATE = "_ismit_idempotency"
+ANSWER_FIELDS = ("status_code", "content_type", "body")  # written once the answer is made
 
 OPENAPI_PARAMETER = {
     "in": "header",
@@ -129,11 +132,11 @@ def _in_transaction(run: Callable) -> Callable:
         with transaction.atomic():
             response = run(request, **kw)
             if state.record is not None and 200 <= response.status_code < 300 and not response.streaming:
-                type(state.record).objects.filter(pk=state.record.pk).update(
-                    status_code=response.status_code,
-                    content_type=response.get("Content-Type", ""),
-                    body=bytes(response.content),
-                )
+                record = state.record
+                record.status_code = response.status_code
+                record.content_type = response.get("Content-Type", "")
+                record.body = bytes(response.content)
+                update_rows(type(record), [record], ANSWER_FIELDS)
             elif not state.replayed:
                 # An error answer: forget the key with whatever the request wrote, so it can be sent again.
                 transaction.set_rollback(True)
@@ -152,28 +155,57 @@ def _request_hash(request: HttpRequest) -> str:
 
 
 def _find_or_reserve(state: _State, user: Any) -> Any:
-    """The record of an earlier request with the key, or None after reserving the key for this one."""
+    """The record of an earlier request with the key, or None after reserving the key for this one.
+
+    One statement when the key is new: an insert that does nothing when the key is taken (with the same
+    key in flight elsewhere, it waits for that transaction; once it commits, the record is read and
+    replayed). No savepoint, no read first."""
     record_model = apps.get_model("outbox", "IdempotencyRecord")
+    record = record_model(
+        user=user,
+        key=state.key,
+        method=state.method,
+        path=state.path,
+        request_sha256=state.request_sha256,
+        created_at=timezone.now(),
+    )
+    if _insert_unless_taken(record):
+        state.record = record
+        return None
     found = record_model.objects.filter(user=user, key=state.key).first()
-    if found is not None:
-        return found
-    try:
-        # A savepoint: with the same key in flight elsewhere, the insert waits for that transaction and
-        # fails once it commits; the record is then read and replayed.
-        with transaction.atomic():
-            state.record = record_model.objects.create(
-                user=user,
-                key=state.key,
-                method=state.method,
-                path=state.path,
-                request_sha256=state.request_sha256,
-            )
-    except IntegrityError:
+    if found is None:  # the other request rolled back between the two statements: try once more
+        if _insert_unless_taken(record):
+            state.record = record
+            return None
         found = record_model.objects.filter(user=user, key=state.key).first()
         if found is None:
-            raise
-        return found
-    return None
+            raise IntegrityError(f"idempotency key {state.key!r} neither reserved nor found")
+    return found
+
+
+_RESERVED = ("user_id", "key", "method", "path", "request_sha256", "content_type", "body", "created_at")
+
+
+def _insert_unless_taken(record: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (PostgreSQL and SQLite): True, and the record's id
+    set, if it was written."""
+    meta = type(record)._meta
+    connection = connections[router.db_for_write(type(record))]
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in _RESERVED]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding = False
+    return True
 
 
 def _replay(request: HttpRequest, state: _State, found: Any) -> HttpResponse:
