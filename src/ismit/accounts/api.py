@@ -47,21 +47,22 @@ def _header_organisation(request: HttpRequest) -> int | None:
         raise ValidationError({ORG_HEADER: [_("Give the organisation's number.")]})
 
 
-def _bind_actor(request: HttpRequest, user, *, session: bool) -> None:
+def _bind_actor(request: HttpRequest, user, *, session: bool, roles: dict[int, str] | None = None) -> None:
     preferred = _header_organisation(request)
     if preferred is None and session:
         preferred = request.session.get(SESSION_ORG_KEY)
-    request.actor = actor_for(user, preferred)
+    request.actor = actor_for(user, preferred, roles)
 
 
 class BearerTokenAuth(HttpBearer):
     """A personal access token (see POST /auth/tokens)."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = services.user_for_api_key(token)
-        if user is None:
+        identity = services.api_key_identity(token)
+        if identity is None:
             return None
-        _bind_actor(request, user, session=False)
+        user, roles = identity
+        _bind_actor(request, user, session=False, roles=roles)
         return user
 
 

@@ -39,13 +39,26 @@ def declaration_country(trade: Trade) -> str:
 
 def windows_for(trade: Trade) -> list[SingleWindow]:
     """The active single windows that take this trade's declaration, the preferred format first."""
-    windows = SingleWindow.objects.filter(
-        active=True,
+    rows = _ACTIVE_WINDOW_ROWS.rows(
         country=declaration_country(trade),
         procedure=Procedure.EXPORT if trade.direction == Direction.EXPORT else Procedure.IMPORT,
-        connector__in=CHANNEL_ORDER,
     )
+    windows = [instance(SingleWindow, _ACTIVE_WINDOW_FIELDS, row) for row in rows]
     return sorted(windows, key=lambda w: (CHANNEL_ORDER.index(w.connector), w.pk))
+
+
+_ACTIVE_WINDOW_FIELDS = concrete_attnames(SingleWindow)
+# Prepared (lib.prepared): every submission reads them.
+_ACTIVE_WINDOW_ROWS = Prepared(
+    lambda country, procedure: (
+        SingleWindow.objects.filter(
+            active=True, country=country, procedure=procedure, connector__in=CHANNEL_ORDER
+        )
+        .order_by()
+        .values_list(*_ACTIVE_WINDOW_FIELDS)
+    ),
+    text=("country", "procedure"),
+)
 
 
 def get_trade_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:

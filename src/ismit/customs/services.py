@@ -48,7 +48,14 @@ from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
-from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
+from ismit.documents.services import (
+    LANGUAGES,
+    PreparedIssue,
+    discard_stored,
+    issue_documents,
+    prepare_issue,
+    store_issue,
+)
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.rows import update_rows
@@ -209,9 +216,10 @@ def _with_key(declarations: list[Declaration], key: str) -> Declaration | None:
     return next((d for d in declarations if d.idempotency_key == key), None)
 
 
-def _refuse_in_flight(current: Declaration | None) -> None:
+def _in_flight(current: Declaration | None) -> DeclarationConflict | None:
+    """The conflict of a submission while the trade's newest declaration is on its way, if it is."""
     if current is None or current.status in CLOSED_STATUSES:
-        return
+        return None
     if current.status in (S.CLEARED, S.GOODS_EXITED):
         message = _("This trade's declaration was released by customs already.")
     else:
@@ -219,7 +227,13 @@ def _refuse_in_flight(current: Declaration | None) -> None:
             "A declaration of this trade is already with customs (%(status)s): follow it, or answer "
             "its query."
         ) % {"status": current.get_status_display()}
-    raise DeclarationConflict({"__all__": [message]})
+    return DeclarationConflict({"__all__": [message]})
+
+
+def _refuse_in_flight(current: Declaration | None) -> None:
+    conflict = _in_flight(current)
+    if conflict is not None:
+        raise conflict
 
 
 def _refuse_check_errors(trade: Trade, language: str) -> None:
@@ -300,6 +314,72 @@ def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) 
     )
 
 
+def _write_declaration(
+    *,
+    actor: Actor,
+    trade: Trade,
+    submitter: Organisation,
+    window: SingleWindow,
+    version: int,
+    key: str,
+    prepared: PreparedIssue,
+    body: bytes,
+) -> Declaration:
+    """What a submission writes, under the trade's lock: the document, the declaration, its audit event,
+    the checklist step and the outbox message (with it on the declaration, as `queued_message`)."""
+    document = store_issue(prepared)[0]
+    now = timezone.now()
+    declaration = Declaration.objects.create(
+        trade=trade,
+        organisation_id=trade.organisation_id,
+        submitted_by_organisation=submitter,
+        submitted_by=actor.user,
+        window=window,
+        kind=trade.direction,
+        procedure=PROCEDURE_CODES.get(trade.direction, ""),
+        channel=window.connector,
+        document=document,
+        version=version,
+        lrn=default_lrn(trade.reference),
+        status=S.QUEUED,
+        status_at=now,
+        idempotency_key=key,
+        created_at=now,
+    )
+    record_event(
+        actor=actor,
+        organisation_id=trade.organisation_id,
+        action="customs.declaration_submitted",
+        obj=declaration,
+        changes={
+            "trade": trade.reference,
+            "version": version,
+            "window": window.pk,
+            "channel": window.connector,
+            "submitted_by": submitter.legal_name,
+            "document": document.pk,
+            "sha256": document.sha256,
+            "idempotency_key": key,
+        },
+    )
+    code = STEP_CODES[trade.direction][0]
+    step = _locked_step(trade, code)
+    if _move_step(
+        trade_id=trade.pk,
+        code=code,
+        status=StepStatus.IN_PROGRESS,
+        note=_("Sent to customs (%(window)s).") % {"window": window.name},
+        organisation=submitter,
+        actor=actor,
+        step=step,
+        locked=True,
+    ):
+        save_moved_steps([step])
+    # The declaration's key is unique: no savepoint.
+    declaration.queued_message = _enqueue(declaration, body, fresh_key=True)
+    return declaration
+
+
 def submit_declaration(
     *,
     actor: Actor,
@@ -348,67 +428,33 @@ def submit_declaration(
     )
     body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
     try:
-        # The audit events of the transaction are written in one statement at its end (batched_events).
-        with transaction.atomic(), batched_events():
+        # The audit events of the transaction are written in one statement at its end (batched_events). No
+        # savepoint inside a caller's transaction (the API's, under an idempotency key): what refuses the
+        # submission under the lock is raised once the block is left, nothing written; any other error
+        # fails the caller's transaction with it.
+        with transaction.atomic(savepoint=False), batched_events():
             declarations = _lock_trade(trade)  # one submission at a time
             existing = _with_key(declarations, key) if idempotency_key else None
-            if existing is not None:
-                return existing
-            _refuse_in_flight(declarations[0] if declarations else None)
-            version = (declarations[0].version if declarations else 0) + 1
-            document = store_issue(prepared)[0]
-            now = timezone.now()
-            declaration = Declaration.objects.create(
-                trade=trade,
-                organisation_id=trade.organisation_id,
-                submitted_by_organisation=submitter,
-                submitted_by=actor.user,
-                window=window,
-                kind=trade.direction,
-                procedure=PROCEDURE_CODES.get(trade.direction, ""),
-                channel=window.connector,
-                document=document,
-                version=version,
-                lrn=default_lrn(trade.reference),
-                status=S.QUEUED,
-                status_at=now,
-                idempotency_key=key,
-                created_at=now,
-            )
-            record_event(
-                actor=actor,
-                organisation_id=trade.organisation_id,
-                action="customs.declaration_submitted",
-                obj=declaration,
-                changes={
-                    "trade": trade.reference,
-                    "version": version,
-                    "window": window.pk,
-                    "channel": window.connector,
-                    "submitted_by": submitter.legal_name,
-                    "document": document.pk,
-                    "sha256": document.sha256,
-                    "idempotency_key": key,
-                },
-            )
-            code = STEP_CODES[trade.direction][0]
-            step = _locked_step(trade, code)
-            if _move_step(
-                trade_id=trade.pk,
-                code=code,
-                status=StepStatus.IN_PROGRESS,
-                note=_("Sent to customs (%(window)s).") % {"window": window.name},
-                organisation=submitter,
-                actor=actor,
-                step=step,
-                locked=True,
-            ):
-                save_moved_steps([step])
-            # The declaration's key is unique: no savepoint.
-            declaration.queued_message = _enqueue(declaration, body, fresh_key=True)
+            conflict = None if existing is not None else _in_flight(declarations[0] if declarations else None)
+            if existing is None and conflict is None:
+                version = (declarations[0].version if declarations else 0) + 1
+                declaration = _write_declaration(
+                    actor=actor,
+                    trade=trade,
+                    submitter=submitter,
+                    window=window,
+                    version=version,
+                    key=key,
+                    prepared=prepared,
+                    body=body,
+                )
     except BaseException:
         discard_stored(prepared)
         raise
+    if existing is not None:
+        return existing
+    if conflict is not None:
+        raise conflict
     return declaration
 
 

@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db.models import IntegerField, Value
 from django.http import Http404
 
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, OrganisationIdentifier
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
 from ismit.lib.scoping import CHANGE, VIEW
+from ismit.refdata import lookup
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
 from ismit.trades.models import GoodsItem, Party, Trade
 
@@ -158,25 +158,18 @@ ITEM_FIELDS = frozenset(f.name for f in fields(ItemView))
 def _names(
     *, hs_codes: set[str], units: set[str], packages: set[str], countries: set[str], language: str
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
-    """HS descriptions, unit, package and country names (in the language): one UNION ALL query."""
-    lists = [
-        (HSCode, hs_codes, "description", "description"),
-        (UnitOfMeasure, units, "name", "name"),
-        (PackageType, packages, "name", "name"),
-        (Country, countries, "name", "name_fr"),
-    ]
-    queries = [
-        model.objects.filter(code__in=codes)
-        .order_by()
-        .values_list(Value(n, output_field=IntegerField()), "code", name, translated)
-        for n, (model, codes, name, translated) in enumerate(lists)
-        if codes
-    ]
-    found: tuple[dict[str, str], ...] = ({}, {}, {}, {})
-    rows = queries[0].union(*queries[1:], all=True) if queries else []
-    for n, code, name, translated in rows:
-        found[n][code] = translated if language == "fr" and n == 3 and translated else name
-    return found
+    """HS descriptions, unit, package and country names (in the language): code lists as refdata.lookup
+    reads them (one UNION ALL query at most, codes found kept a while in each process)."""
+    found = lookup.resolve(
+        {HSCode: hs_codes, UnitOfMeasure: units, PackageType: packages, Country: countries}
+    )
+    french = language == "fr"
+    return (
+        {code: hs.description for code, hs in found[HSCode].items()},
+        {code: unit.name for code, unit in found[UnitOfMeasure].items()},
+        {code: package.name for code, package in found[PackageType].items()},
+        {code: (c.name_fr if french and c.name_fr else c.name) for code, c in found[Country].items()},
+    )
 
 
 def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
@@ -194,10 +187,18 @@ def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
     )
 
 
+_IDENTIFIER_ROWS = Prepared(
+    lambda organisation_id: (
+        OrganisationIdentifier.objects.filter(organisation_id=organisation_id)
+        .order_by()
+        .values_list("scheme", "value")
+    ),
+    "organisation_id",
+)
+
+
 def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
-    identifiers = dict(
-        OrganisationIdentifier.objects.filter(organisation=organisation).values_list("scheme", "value")
-    )
+    identifiers = dict(_IDENTIFIER_ROWS.rows(organisation_id=organisation.pk))
     return PartyView(
         name=organisation.legal_name,
         street=organisation.street,

@@ -29,6 +29,7 @@ from ismit.documents.models import (
     SigningKey,
     kind_label,
 )
+from ismit.lib.prepared import Prepared, concrete_attnames, instance
 from ismit.lib.scoping import ADMIN, CHANGE
 from ismit.trades.models import ChecklistStep, StepStatus, Trade
 from ismit.trades.services import set_step_status
@@ -271,12 +272,32 @@ def prepare_issue(
     return PreparedIssue(actor=actor, trade=trade, key=key, language=language, signed=signed)
 
 
+_DOCUMENT_FIELDS = concrete_attnames(IssuedDocument)
+# Prepared (lib.prepared): every issue (every submission of a declaration) reads them.
+_USABLE_KEY_ROWS = Prepared(
+    lambda key_id: (
+        SigningKey.objects.filter(pk=key_id, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED])
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    "key_id",
+)
+_PREVIOUS_ROWS = Prepared(
+    lambda trade_id, kind, format: (
+        IssuedDocument.objects.select_for_update()
+        .filter(trade_id=trade_id, kind=kind, format=format)
+        .order_by("-version")
+        .values_list(*_DOCUMENT_FIELDS)[:1]
+    ),
+    "trade_id",
+    text=("kind", "format"),
+)
+
+
 def store_issue(prepared: PreparedIssue) -> list[IssuedDocument]:
     """Store prepared documents, each a new version of its kind and format (the previous version marked
     superseded; it stays verifiable). Inside the caller's transaction, which holds the trade's row lock."""
-    if not SigningKey.objects.filter(
-        pk=prepared.key.pk, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED]
-    ).exists():
+    if not _USABLE_KEY_ROWS.rows(key_id=prepared.key.pk):
         raise ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
     issued = [
         _store(
@@ -334,12 +355,8 @@ def _store(
     language: str,
     stored: list[str],
 ) -> IssuedDocument:
-    previous = (
-        IssuedDocument.objects.select_for_update()
-        .filter(trade=trade, kind=generator.kind, format=generator.format)
-        .order_by("-version")
-        .first()
-    )
+    rows = _PREVIOUS_ROWS.rows(trade_id=trade.pk, kind=generator.kind, format=generator.format)
+    previous = instance(IssuedDocument, _DOCUMENT_FIELDS, rows[0]) if rows else None
     document = IssuedDocument(
         organisation_id=trade.organisation_id,
         trade=trade,
