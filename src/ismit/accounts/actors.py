@@ -107,10 +107,7 @@ class Actor:
 ANONYMOUS = Actor(user=None)
 
 
-def actor_for(
-    user: User | None, preferred_org_id: int | None = None, roles: dict[int, str] | None = None
-) -> Actor:
-    """`roles`: the user's, read just now with the user (the bearer token's read), not read again."""
+def actor_for(user: User | None, preferred_org_id: int | None = None) -> Actor:
     if user is None or not user.is_authenticated:
         return Actor(user=None)
-    return Actor(user=user, preferred_org_id=preferred_org_id, _roles=roles)
+    return Actor(user=user, preferred_org_id=preferred_org_id)

@@ -47,22 +47,21 @@ def _header_organisation(request: HttpRequest) -> int | None:
         raise ValidationError({ORG_HEADER: [_("Give the organisation's number.")]})
 
 
-def _bind_actor(request: HttpRequest, user, *, session: bool, roles: dict[int, str] | None = None) -> None:
+def _bind_actor(request: HttpRequest, user, *, session: bool) -> None:
     preferred = _header_organisation(request)
     if preferred is None and session:
         preferred = request.session.get(SESSION_ORG_KEY)
-    request.actor = actor_for(user, preferred, roles)
+    request.actor = actor_for(user, preferred)
 
 
 class BearerTokenAuth(HttpBearer):
     """A personal access token (see POST /auth/tokens)."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        identity = services.api_key_identity(token)
-        if identity is None:
+        user = services.user_for_api_key(token)
+        if user is None:
             return None
-        user, roles = identity
-        _bind_actor(request, user, session=False, roles=roles)
+        _bind_actor(request, user, session=False)
         return user
 
 

@@ -469,45 +469,30 @@ def revoke_api_token(*, user: User, token: ApiToken) -> ApiToken:
 
 _TOKEN_FIELDS = concrete_attnames(ApiToken)
 _USER_FIELDS = concrete_attnames(User)
-# The bearer token's row, its user's and the user's roles (a row each, the token's and the user's repeated),
-# prepared (lib.prepared): every API request reads them, and most of them ask the roles.
+# The bearer token's row and its user's, prepared (lib.prepared): every API request reads it.
 _TOKEN_ROWS = Prepared(
-    lambda key_hash: (
-        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
-        .order_by()
-        .values_list(
-            *_TOKEN_FIELDS,
-            *prefixed("user", _USER_FIELDS),
-            "user__memberships__organisation_id",
-            "user__memberships__role",
-        )
-    ),
+    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).values_list(
+        *_TOKEN_FIELDS, *prefixed("user", _USER_FIELDS)
+    )[:1],
     text=("key_hash",),
 )
 
 
-def api_key_identity(key: str) -> tuple[User, dict[int, str]] | None:
-    """The active user behind a bearer token with their roles ({organisation id: role}, as Actor.roles
-    reads them), or None. Notes the last use at most once a minute."""
+def user_for_api_key(key: str) -> User | None:
+    """The active user behind a bearer token, or None. Notes the last use at most once a minute."""
     if not key or not key.startswith(ApiToken.PREFIX):
         return None
     rows = _TOKEN_ROWS.rows(key_hash=ApiToken.hash_key(key))
     if not rows:
         return None
-    token_row, user_row, _role = split(rows[0], len(_TOKEN_FIELDS), len(_USER_FIELDS), 2)
+    token_row, user_row = split(rows[0], len(_TOKEN_FIELDS), len(_USER_FIELDS))
     token, user = instance(ApiToken, _TOKEN_FIELDS, token_row), instance(User, _USER_FIELDS, user_row)
     if not user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return user, {row[-2]: row[-1] for row in rows if row[-2] is not None}
-
-
-def user_for_api_key(key: str) -> User | None:
-    """The active user behind a bearer token, or None (api_key_identity)."""
-    identity = api_key_identity(key)
-    return identity[0] if identity is not None else None
+    return user
 
 
 # -- notifications ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 
 from ismit.accounts.actors import Actor
 from ismit.customs import reasons
@@ -20,8 +21,8 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
-from ismit.documents.data import trade_for_documents_for
-from ismit.lib.prepared import Prepared, concrete_attnames, instance
+from ismit.documents.data import TRADE_ROW_WIDTH, trade_of_row, trade_values
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.scoping import CHANGE, VIEW
 from ismit.outbox.queries import message_for_key
 from ismit.trades.models import Direction, GrantScope, Trade
@@ -252,8 +253,40 @@ def customs_view(actor: Actor, trade: Trade) -> CustomsView:
 
 def get_trade_to_declare(actor: Actor, pk: int, action: str = VIEW) -> Trade:
     """A trade the actor may see, or Http404, read as a submission reads it (documents.data.
-    trade_for_documents: parties, terms, places, goods lines): the submission does not read it again."""
-    return trade_for_documents_for(actor, pk, action)
+    trade_for_documents: parties, terms, places, goods lines) with its declarations, the newest first
+    (prefetched as `declarations`): the submission does not read them again before its transaction.
+    Two prepared queries (lib.prepared), the trade scoped as every read of a trade is."""
+    if not actor.is_authenticated or action not in _TRADE_TO_DECLARE_ROWS:
+        raise Http404
+    try:
+        rows = _TRADE_TO_DECLARE_ROWS[action].rows(user_id=actor.user.pk, trade_id=int(pk))
+    except (TypeError, ValueError, OverflowError):
+        raise Http404 from None
+    if not rows:
+        raise Http404
+    trade = trade_of_row(rows[0])
+    trade._prefetched_objects_cache["declarations"] = [
+        instance(Declaration, _DECLARATION_FIELDS, row[TRADE_ROW_WIDTH:])
+        for row in rows
+        if row[TRADE_ROW_WIDTH] is not None
+    ]
+    return trade
+
+
+def _trade_to_declare_rows(action: str) -> Prepared:
+    """The trade with its related rows (documents.data.trade_values), a row per declaration (LEFT JOIN)."""
+    return Prepared(
+        lambda user_id, trade_id: trade_values(
+            Trade.objects.visible_to(Actor.of_user_id(user_id), action).filter(pk=trade_id),
+            *prefixed("declarations", _DECLARATION_FIELDS),
+        ).order_by("-declarations__version"),
+        "user_id",
+        "trade_id",
+    )
+
+
+_DECLARATION_FIELDS = concrete_attnames(Declaration)
+_TRADE_TO_DECLARE_ROWS = {action: _trade_to_declare_rows(action) for action in (VIEW, CHANGE)}
 
 
 def declaration_submitted(declaration: Declaration) -> Declaration:

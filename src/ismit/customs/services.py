@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -53,12 +54,14 @@ from ismit.documents.services import (
     PreparedIssue,
     discard_stored,
     issue_documents,
+    key_revoked,
     prepare_issue,
     store_issue,
+    usable_key,
 )
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
-from ismit.lib.rows import update_rows
+from ismit.lib.rows import insert_objects, update_rows
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import enqueue
@@ -163,15 +166,18 @@ _DECLARATION_ROWS = Prepared(
     "trade_id",
 )
 _LOCKED_TRADE_ROWS = Prepared(
-    # The trade locked with its declarations joined (one row with NULLs when it has none): the lock taken
-    # and what it protects read in one statement. Only the trade is locked (OF), never a declaration.
-    lambda trade_id: (
+    # The trade locked with its declarations joined (one row with NULLs when it has none), and whether the
+    # document's signing key is still usable: the lock taken and what it protects read in one statement.
+    # Only the trade is locked (OF), never a declaration.
+    lambda trade_id, key_id: (
         Trade.objects.select_for_update(of=("self",))
         .filter(pk=trade_id)
+        .annotate(key_usable=Exists(usable_key(key_id)))
         .order_by("-declarations__version")
-        .values_list("status", *prefixed("declarations", _DECLARATION_FIELDS))
+        .values_list("status", "key_usable", *prefixed("declarations", _DECLARATION_FIELDS))
     ),
     "trade_id",
+    "key_id",
 )
 _LOCKED_STEP_ROWS = Prepared(
     lambda trade_id, code: (
@@ -186,20 +192,26 @@ _LOCKED_STEP_ROWS = Prepared(
 
 
 def _declarations_of(trade: Trade) -> list[Declaration]:
-    """The trade's declarations, the newest version first (a trade has a few at most)."""
+    """The trade's declarations, the newest version first (a trade has a few at most); as prefetched with
+    the trade (customs.queries.get_trade_to_declare), else read."""
+    prefetched = getattr(trade, "_prefetched_objects_cache", {}).get("declarations")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda d: d.version, reverse=True)
     return [
         instance(Declaration, _DECLARATION_FIELDS, row) for row in _DECLARATION_ROWS.rows(trade_id=trade.pk)
     ]
 
 
-def _lock_trade(trade: Trade) -> list[Declaration]:
+def _lock_trade(trade: Trade, prepared: PreparedIssue) -> tuple[list[Declaration], bool]:
     """Lock the trade's row for the caller's transaction (one submission of a trade at a time) and read
-    its declarations under that lock, the newest first; notes the trade's status as it is now."""
-    rows = _LOCKED_TRADE_ROWS.rows(trade_id=trade.pk)
+    under that lock its declarations, the newest first, and whether the prepared document's signing key is
+    still usable (documents.services.store_issue); notes the trade's status as it is now."""
+    rows = _LOCKED_TRADE_ROWS.rows(trade_id=trade.pk, key_id=prepared.key.pk)
     if not rows:
         raise Trade.DoesNotExist(f"no trade {trade.pk}")
-    trade.status = rows[0][0]
-    return [instance(Declaration, _DECLARATION_FIELDS, row[1:]) for row in rows if row[1] is not None]
+    trade.status, key_usable = rows[0][0], bool(rows[0][1])
+    declarations = [instance(Declaration, _DECLARATION_FIELDS, row[2:]) for row in rows if row[2] is not None]
+    return declarations, key_usable
 
 
 def _locked_step(trade: Trade, code: str) -> ChecklistStep | None:
@@ -325,11 +337,12 @@ def _write_declaration(
     prepared: PreparedIssue,
     body: bytes,
 ) -> Declaration:
-    """What a submission writes, under the trade's lock: the document, the declaration, its audit event,
-    the checklist step and the outbox message (with it on the declaration, as `queued_message`)."""
-    document = store_issue(prepared)[0]
+    """What a submission writes, under the trade's lock (its signing key found usable under it): the
+    document, the declaration, its audit event, the checklist step and the outbox message (with it on the
+    declaration, as `queued_message`)."""
+    document = store_issue(prepared, key_usable=True)[0]
     now = timezone.now()
-    declaration = Declaration.objects.create(
+    declaration = Declaration(
         trade=trade,
         organisation_id=trade.organisation_id,
         submitted_by_organisation=submitter,
@@ -346,6 +359,7 @@ def _write_declaration(
         idempotency_key=key,
         created_at=now,
     )
+    insert_objects([declaration])
     record_event(
         actor=actor,
         organisation_id=trade.organisation_id,
@@ -430,13 +444,15 @@ def submit_declaration(
     try:
         # The audit events of the transaction are written in one statement at its end (batched_events). No
         # savepoint inside a caller's transaction (the API's, under an idempotency key): what refuses the
-        # submission under the lock is raised once the block is left, nothing written; any other error
-        # fails the caller's transaction with it.
+        # submission under the lock (a declaration on its way, the key revoked meanwhile) is raised once the
+        # block is left, nothing written; any other error fails the caller's transaction with it.
         with transaction.atomic(savepoint=False), batched_events():
-            declarations = _lock_trade(trade)  # one submission at a time
+            declarations, key_usable = _lock_trade(trade, prepared)  # one submission at a time
             existing = _with_key(declarations, key) if idempotency_key else None
-            conflict = None if existing is not None else _in_flight(declarations[0] if declarations else None)
-            if existing is None and conflict is None:
+            refusal = None if existing is not None else _in_flight(declarations[0] if declarations else None)
+            if existing is None and refusal is None and not key_usable:
+                refusal = key_revoked()
+            if existing is None and refusal is None:
                 version = (declarations[0].version if declarations else 0) + 1
                 declaration = _write_declaration(
                     actor=actor,
@@ -453,8 +469,8 @@ def submit_declaration(
         raise
     if existing is not None:
         return existing
-    if conflict is not None:
-        raise conflict
+    if refusal is not None:
+        raise refusal
     return declaration
 
 

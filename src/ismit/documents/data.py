@@ -12,12 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.http import Http404
+from django.db.models import QuerySet
 
-from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, OrganisationIdentifier
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
-from ismit.lib.scoping import CHANGE, VIEW
 from ismit.refdata import lookup
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
 from ismit.trades.models import GoodsItem, Party, Trade
@@ -235,25 +233,18 @@ _ITEM_FIELDS = concrete_attnames(GoodsItem)
 _HS_FIELDS = concrete_attnames(HSCode)
 
 
-def _with_related(trades) -> object:
-    """The trade's row and, after it, the rows of TRADE_RELATED (one query, as select_related joins them)."""
+TRADE_ROW_WIDTH = sum(_ROW_SIZES)
+
+
+def trade_values(trades: QuerySet[Trade], *extra: str) -> QuerySet:
+    """The trades' rows as trade_of_row reads them (the trade's, then those of TRADE_RELATED: one query,
+    as select_related joins them), then the `extra` paths; for a Prepared query (lib.prepared)."""
     related = (path for name, names in _RELATED_FIELDS.items() for path in prefixed(name, names))
-    return trades.order_by().values_list(*TRADE_FIELDS, *related)
-
-
-def _scoped_rows(action: str) -> Prepared:
-    return Prepared(
-        lambda user_id, trade_id: _with_related(
-            Trade.objects.visible_to(Actor.of_user_id(user_id), action).filter(pk=trade_id)
-        ),
-        "user_id",
-        "trade_id",
-    )
+    return trades.order_by().values_list(*TRADE_FIELDS, *related, *extra)
 
 
 # Prepared (lib.prepared): every submission of a declaration reads them.
-_TRADE_ROWS = Prepared(lambda trade_id: _with_related(Trade.objects.filter(pk=trade_id)), "trade_id")
-_SCOPED_TRADE_ROWS = {action: _scoped_rows(action) for action in (VIEW, CHANGE)}
+_TRADE_ROWS = Prepared(lambda trade_id: trade_values(Trade.objects.filter(pk=trade_id)), "trade_id")
 _LINE_ROWS = Prepared(
     lambda trade_id: (
         GoodsItem.objects.filter(trade_id=trade_id)
@@ -264,8 +255,10 @@ _LINE_ROWS = Prepared(
 )
 
 
-def _trade_of(row) -> Trade:
-    trade_row, *related_rows = split(row, *_ROW_SIZES)
+def trade_of_row(row) -> Trade:
+    """The trade of a row of trade_values (its first TRADE_ROW_WIDTH values), with its goods lines read
+    (a prepared query), as trade_for_documents answers it."""
+    trade_row, *related_rows = split(row[:TRADE_ROW_WIDTH], *_ROW_SIZES)
     trade = instance(Trade, TRADE_FIELDS, trade_row)
     for (name, names), values in zip(_RELATED_FIELDS.items(), related_rows, strict=True):
         field = Trade._meta.get_field(name)
@@ -291,21 +284,7 @@ def trade_for_documents(pk: int) -> Trade:
     rows = _TRADE_ROWS.rows(trade_id=int(pk))
     if not rows:
         raise Trade.DoesNotExist(f"no trade {pk}")
-    return _trade_of(rows[0])
-
-
-def trade_for_documents_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
-    """trade_for_documents, of a trade the actor may see (`action`), else Http404: scoped as every read
-    of a trade is (Trade.objects.visible_to)."""
-    if not actor.is_authenticated or action not in _SCOPED_TRADE_ROWS:
-        raise Http404
-    try:
-        rows = _SCOPED_TRADE_ROWS[action].rows(user_id=actor.user.pk, trade_id=int(pk))
-    except (TypeError, ValueError, OverflowError):
-        raise Http404 from None
-    if not rows:
-        raise Http404
-    return _trade_of(rows[0])
+    return trade_of_row(rows[0])
 
 
 def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -> DocumentData:

@@ -20,7 +20,7 @@ from ismit.customs.tests.support import deliver, replay, sequence_of
 
 pytestmark = pytest.mark.django_db
 
-SUBMISSION_STATEMENTS = 45  # a submission: check, signed document, declaration, outbox, steps, audit
+SUBMISSION_STATEMENTS = 31  # a submission: check, signed document, declaration, outbox, steps, audit
 ANSWER_STATEMENTS = 20  # one answer by callback: stored, applied, checklist, notifications, audit
 DELIVERY_STATEMENTS = 17  # a delivery: claim, request and answer stored, sent noted and audited, attempt
 
