@@ -25,7 +25,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ismit.audit.models import GENESIS_HASH, AuditEvent, ChainHead
-from ismit.lib.rows import insert_objects
 
 logger = logging.getLogger("ismit.audit")
 
@@ -93,7 +92,7 @@ def batched_events() -> Iterator[None]:
     finally:
         _batch.events = None
     if events:
-        insert_objects(events)
+        AuditEvent.objects.bulk_create(events)
         _link_on_commit()
 
 
