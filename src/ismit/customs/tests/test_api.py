@@ -52,6 +52,17 @@ def test_the_submission_answers_what_a_read_of_the_declaration_answers(cashew_tr
     assert Declaration.objects.count() == 1
 
 
+def test_the_appointed_broker_submits_through_the_api_in_its_own_name(
+    cashew_trade, offline_window, cast, exporter
+):
+    appoint(actor=exporter, trade=cashew_trade, organisation=cast.broker_org, scope="customs")
+    client = api_client(cast.broker)
+    created = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations")
+    assert created.status_code == 201, created.content
+    assert created.json()["submitted_by_organisation"] == cast.broker_org.legal_name
+    assert created.json() == client.get(f"/api/v1/declarations/{created.json()['id']}").json()
+
+
 def test_a_retried_submit_with_the_same_idempotency_key_creates_nothing(cashew_trade, offline_window, cast):
     client = api_client(cast.exporter)
     first = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations", **{"Idempotency-Key": "k-42"})
