@@ -27,6 +27,14 @@ _MEMBERSHIP_ROWS = Prepared(
     "user_id",
 )
 
+# The user's roles, prepared as well: every scoped write asks them.
+_ROLE_ROWS = Prepared(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id).order_by().values_list("organisation_id", "role")
+    ),
+    "user_id",
+)
+
 
 @dataclass
 class Actor:
@@ -50,9 +58,7 @@ class Actor:
             if not self.is_authenticated:
                 self._roles = {}
             else:
-                self._roles = dict(
-                    Membership.objects.filter(user=self.user).values_list("organisation_id", "role")
-                )
+                self._roles = dict(_ROLE_ROWS.rows(user_id=self.user.pk))
         return self._roles
 
     def organisation_ids(self, action: str) -> frozenset[int]:

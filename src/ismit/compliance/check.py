@@ -34,8 +34,9 @@ from ismit.compliance.currencies import currency_of
 from ismit.compliance.landed import LandedCost, Terms
 from ismit.compliance.models import Rule, RuleDirection, RuleKind
 from ismit.compliance.queries import Memberships, candidate_rules, memberships_on
+from ismit.lib.prepared import Prepared
 from ismit.refdata.queries import CENT, Conversion, NoExchangeRate, convert, currencies_with_rates
-from ismit.trades.models import GoodsItem, StepStatus, Trade
+from ismit.trades.models import ChecklistStep, GoodsItem, StepStatus, Trade
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -109,7 +110,14 @@ def _steps(trade: Trade) -> dict[str, str]:
     cached = getattr(trade, "_prefetched_objects_cache", {}).get("steps")
     if cached is not None:
         return {step.code: step.status for step in cached}
-    return dict(trade.steps.values_list("code", "status"))
+    return dict(_STEP_ROWS.rows(trade_id=trade.pk))
+
+
+# Prepared (lib.prepared): a check that finds documents to obtain reads them.
+_STEP_ROWS = Prepared(
+    lambda trade_id: ChecklistStep.objects.filter(trade_id=trade_id).order_by().values_list("code", "status"),
+    "trade_id",
+)
 
 
 def run_check(trade: Trade, *, language: str = "en", on: dt.date | None = None) -> CheckResult:
@@ -379,7 +387,7 @@ class _Check:
         vat_rates = self._best(matches, RuleKind.VAT)
         thresholds = [m for m in matches.values() if m.rule.kind == RuleKind.DE_MINIMIS]
         relief = self._de_minimis(max(thresholds, key=lambda m: self._rank(m.rule))) if thresholds else False
-        steps = _steps(self.trade)
+        steps = None  # read when a rule asks for a document (the checklist says whether it is obtained)
         for match in matches.values():
             rule = match.rule
             kind = rule.kind
@@ -400,6 +408,8 @@ class _Check:
                 severity = WARNING
             else:  # documents, licences and permits: a warning until the checklist says they are obtained
                 step = "certificate_of_origin" if rule.document_code in ORIGIN_DOCUMENT_CODES else "licences"
+                if steps is None:
+                    steps = _steps(self.trade)
                 severity = INFO if steps.get(step) in DONE_STEP else WARNING
             self._rule_finding(severity, match)
         for index, item in enumerate(self.items):

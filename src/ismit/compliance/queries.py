@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ismit.compliance.models import GroupMembership, Rule
+from ismit.lib.prepared import Prepared, concrete_attnames, instance
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,61 @@ class Memberships:
         return group in self.groups.get(country, frozenset())
 
 
+def _codes(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{n}" for n in range(count))
+
+
+def _named(prefix: str, codes: list[str]) -> dict[str, str]:
+    """The arguments of a prepared query of _codes(prefix, len(codes))."""
+    return dict(zip(_codes(prefix, len(codes)), codes, strict=True))
+
+
+@functools.cache
+def _membership_rows(count: int) -> Prepared:
+    """The memberships of `count` countries, every date (prepared once per number of countries)."""
+    names = _codes("c", count)
+    return Prepared(
+        lambda **codes: (
+            GroupMembership.objects.filter(country_id__in=[codes[n] for n in names])
+            .order_by()
+            .values_list("country_id", "group_id", "group__customs_union", "valid_from", "valid_to")
+        ),
+        text=names,
+    )
+
+
+@functools.cache
+def _rule_rows(origins: int, destinations: int) -> Prepared:
+    """The rules whose origin and destination could match, every date (prepared once per shape)."""
+    origin_names, destination_names = _codes("o", origins), _codes("d", destinations)
+    return Prepared(
+        lambda **codes: (
+            Rule.objects.filter(
+                Q(origin="") | Q(origin__in=[codes[n] for n in origin_names]),
+                Q(destination="") | Q(destination__in=[codes[n] for n in destination_names]),
+            )
+            .order_by("key")
+            .values_list(*_RULE_FIELDS)
+        ),
+        text=(*origin_names, *destination_names),
+    )
+
+
+_RULE_FIELDS = concrete_attnames(Rule)
+_VALID_FROM, _VALID_TO = _RULE_FIELDS.index("valid_from"), _RULE_FIELDS.index("valid_to")
+
+
 def memberships_on(countries: Iterable[str], on: dt.date) -> Memberships:
-    """One query: the groups of these countries on that date (first and last day included)."""
+    """One query: the groups of these countries on that date (first and last day included). Prepared
+    (lib.prepared): the date is compared here, so that the query's text depends on nothing but the number
+    of countries."""
     groups: dict[str, set[str]] = {}
     unions: set[str] = set()
-    rows = (
-        GroupMembership.objects.filter(country_id__in=set(countries), valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .values_list("country_id", "group_id", "group__customs_union")
-    )
-    for country, group, customs_union in rows:
+    codes = sorted({c for c in countries if c is not None})
+    rows = _membership_rows(len(codes)).rows(**_named("c", codes)) if codes else []
+    for country, group, customs_union, valid_from, valid_to in rows:
+        if not (valid_from <= on and (valid_to is None or valid_to >= on)):
+            continue
         groups.setdefault(country, set()).add(group)
         if customs_union:
             unions.add(group)
@@ -53,13 +100,23 @@ def memberships_on(countries: Iterable[str], on: dt.date) -> Memberships:
 
 
 def candidate_rules(origins: Iterable[str], destinations: Iterable[str], on: dt.date) -> list[Rule]:
-    """One query: the rules valid on the date whose origin and destination could match."""
-    return list(
-        Rule.objects.valid_on(on).filter(
-            Q(origin="") | Q(origin__in=set(origins)),
-            Q(destination="") | Q(destination__in=set(destinations)),
+    """One query: the rules valid on the date whose origin and destination could match, by key. Prepared
+    as memberships_on is."""
+    origins = sorted({c for c in origins if c is not None})
+    destinations = sorted({c for c in destinations if c is not None})
+    if not origins or not destinations:
+        return list(
+            Rule.objects.valid_on(on).filter(
+                Q(origin="") | Q(origin__in=origins), Q(destination="") | Q(destination__in=destinations)
+            )
         )
-    )
+    values = _named("o", origins) | _named("d", destinations)
+    return [
+        instance(Rule, _RULE_FIELDS, row)
+        for row in _rule_rows(len(origins), len(destinations)).rows(**values)
+        if (row[_VALID_FROM] is None or row[_VALID_FROM] <= on)
+        and (row[_VALID_TO] is None or row[_VALID_TO] >= on)
+    ]
 
 
 def rules_for(

@@ -191,17 +191,18 @@ def _conflict(request, exc: services.DeclarationConflict):
 def submit_declaration(request, trade_id: int, payload: SubmitIn | None = None):
     """Send the trade's declaration to its country's single window (queued: a worker delivers it)."""
     actor = actor_of(request)
-    trade = queries.get_trade_for(actor, trade_id)
+    trade = queries.get_trade_to_declare(actor, trade_id)
     try:
         declaration = services.submit_declaration(
             actor=actor,
             trade=trade,
             channel=(payload.channel if payload else None) or None,
             idempotency_key=request.headers.get(HEADER),
+            loaded=True,
         )
     except services.DeclarationConflict as exc:
         return _conflict(request, exc)
-    return queries.declaration_detail(declaration)
+    return queries.declaration_submitted(declaration)
 
 
 @router.get("/trades/{int:trade_id}/declarations", response=list[DeclarationOut])

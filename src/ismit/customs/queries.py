@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
 
 from ismit.accounts.actors import Actor
 from ismit.customs import reasons
@@ -20,7 +21,8 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
-from ismit.lib.prepared import Prepared, concrete_attnames, instance
+from ismit.documents.data import TRADE_ROW_WIDTH, trade_of_row, trade_values
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.scoping import CHANGE, VIEW
 from ismit.outbox.queries import message_for_key
 from ismit.trades.models import Direction, GrantScope, Trade
@@ -38,13 +40,26 @@ def declaration_country(trade: Trade) -> str:
 
 def windows_for(trade: Trade) -> list[SingleWindow]:
     """The active single windows that take this trade's declaration, the preferred format first."""
-    windows = SingleWindow.objects.filter(
-        active=True,
+    rows = _ACTIVE_WINDOW_ROWS.rows(
         country=declaration_country(trade),
         procedure=Procedure.EXPORT if trade.direction == Direction.EXPORT else Procedure.IMPORT,
-        connector__in=CHANNEL_ORDER,
     )
+    windows = [instance(SingleWindow, _ACTIVE_WINDOW_FIELDS, row) for row in rows]
     return sorted(windows, key=lambda w: (CHANNEL_ORDER.index(w.connector), w.pk))
+
+
+_ACTIVE_WINDOW_FIELDS = concrete_attnames(SingleWindow)
+# Prepared (lib.prepared): every submission reads them.
+_ACTIVE_WINDOW_ROWS = Prepared(
+    lambda country, procedure: (
+        SingleWindow.objects.filter(
+            active=True, country=country, procedure=procedure, connector__in=CHANNEL_ORDER
+        )
+        .order_by()
+        .values_list(*_ACTIVE_WINDOW_FIELDS)
+    ),
+    text=("country", "procedure"),
+)
 
 
 def get_trade_for(actor: Actor, pk: int, action: str = VIEW) -> Trade:
@@ -115,7 +130,13 @@ class Delivery:
 def delivery_of(declaration: Declaration) -> Delivery | None:
     if declaration.sent_at is not None:
         return None
-    message = message_for_key(declaration.idempotency_key)
+    known = getattr(declaration, "_delivery", None)  # set by declaration_submitted, for its answer
+    if known is not None:
+        return known
+    return _delivery(message_for_key(declaration.idempotency_key))
+
+
+def _delivery(message) -> Delivery:
     if message is None:
         return Delivery(state="unknown")
     return Delivery(
@@ -276,6 +297,55 @@ def customs_view(actor: Actor, trade: Trade) -> CustomsView:
         can_submit=allowed and (current is None or current.status in CLOSED_STATUSES),
         reasons=reasons.described(current.reasons) if current is not None else [],
     )
+
+
+def get_trade_to_declare(actor: Actor, pk: int, action: str = VIEW) -> Trade:
+    """A trade the actor may see, or Http404, read as a submission reads it (documents.data.
+    trade_for_documents: parties, terms, places, goods lines) with its declarations, the newest first
+    (prefetched as `declarations`): the submission does not read them again before its transaction.
+    Two prepared queries (lib.prepared), the trade scoped as every read of a trade is."""
+    if not actor.is_authenticated or action not in _TRADE_TO_DECLARE_ROWS:
+        raise Http404
+    try:
+        rows = _TRADE_TO_DECLARE_ROWS[action].rows(user_id=actor.user.pk, trade_id=int(pk))
+    except (TypeError, ValueError, OverflowError):
+        raise Http404 from None
+    if not rows:
+        raise Http404
+    trade = trade_of_row(rows[0])
+    trade._prefetched_objects_cache["declarations"] = [
+        instance(Declaration, _DECLARATION_FIELDS, row[TRADE_ROW_WIDTH:])
+        for row in rows
+        if row[TRADE_ROW_WIDTH] is not None
+    ]
+    return trade
+
+
+def _trade_to_declare_rows(action: str) -> Prepared:
+    """The trade with its related rows (documents.data.trade_values), a row per declaration (LEFT JOIN)."""
+    return Prepared(
+        lambda user_id, trade_id: trade_values(
+            Trade.objects.visible_to(Actor.of_user_id(user_id), action).filter(pk=trade_id),
+            *prefixed("declarations", _DECLARATION_FIELDS),
+        ).order_by("-declarations__version"),
+        "user_id",
+        "trade_id",
+    )
+
+
+_DECLARATION_FIELDS = concrete_attnames(Declaration)
+_TRADE_TO_DECLARE_ROWS = {action: _trade_to_declare_rows(action) for action in (VIEW, CHANGE)}
+
+
+def declaration_submitted(declaration: Declaration) -> Declaration:
+    """The API's answer to a submission: the declaration just made as it is in memory (with its window,
+    submitter, document and outbox message; no answer, query or message can be about it yet), else (the
+    one an idempotency key found) read as declaration_detail reads it."""
+    if getattr(declaration, "queued_message", None) is None:
+        return declaration_detail(declaration)
+    declaration._prefetched_objects_cache = {"events": [], "queries": [], "messages": []}
+    declaration._delivery = _delivery(declaration.queued_message)
+    return declaration
 
 
 def declaration_detail(declaration: Declaration) -> Declaration:

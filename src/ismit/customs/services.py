@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -48,12 +49,22 @@ from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.queries import read_content
-from ismit.documents.services import LANGUAGES, discard_stored, issue_documents, prepare_issue, store_issue
+from ismit.documents.services import (
+    LANGUAGES,
+    PreparedIssue,
+    discard_stored,
+    issue_documents,
+    key_revoked,
+    prepare_issue,
+    store_issue,
+    usable_key,
+)
 from ismit.lib import returning
 from ismit.lib.errors import FieldErrors, error_dict
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
-from ismit.lib.rows import update_rows
+from ismit.lib.rows import insert_objects, update_rows
 from ismit.lib.scoping import CHANGE
+from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
 from ismit.trades.queries import grant_for
@@ -66,6 +77,7 @@ from ismit.trades.services import (
 )
 
 logger = logging.getLogger("ismit.customs")
+_STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 TOPIC = "customs.declaration"
 S = DeclarationStatus
@@ -146,18 +158,81 @@ def current_declaration(trade: Trade) -> Declaration | None:
     return Declaration.objects.filter(trade_id=trade.pk).order_by("-version").first()
 
 
+_DECLARATION_FIELDS = concrete_attnames(Declaration)
+# Prepared (lib.prepared): every submission reads them, before its transaction and under the trade's lock.
+_DECLARATION_ROWS = Prepared(
+    lambda trade_id: (
+        Declaration.objects.filter(trade_id=trade_id).order_by("-version").values_list(*_DECLARATION_FIELDS)
+    ),
+    "trade_id",
+)
+_LOCKED_TRADE_ROWS = Prepared(
+    # The trade locked with its declarations joined (one row with NULLs when it has none), and whether the
+    # document's signing key is still usable: the lock taken and what it protects read in one statement.
+    # Only the trade is locked (OF), never a declaration.
+    lambda trade_id, key_id: (
+        Trade.objects.select_for_update(of=("self",))
+        .filter(pk=trade_id)
+        .annotate(key_usable=Exists(usable_key(key_id)))
+        .order_by("-declarations__version")
+        .values_list("status", "key_usable", *prefixed("declarations", _DECLARATION_FIELDS))
+    ),
+    "trade_id",
+    "key_id",
+)
+_LOCKED_STEP_ROWS = Prepared(
+    lambda trade_id, code: (
+        ChecklistStep.objects.select_for_update()
+        .filter(trade_id=trade_id, code=code)
+        .order_by()
+        .values_list(*_STEP_FIELDS)[:1]
+    ),
+    "trade_id",
+    text=("code",),
+)
+
+
 def _declarations_of(trade: Trade) -> list[Declaration]:
-    """The trade's declarations, the newest version first (a trade has a few at most)."""
-    return list(Declaration.objects.filter(trade_id=trade.pk).order_by("-version"))
+    """The trade's declarations, the newest version first (a trade has a few at most); as prefetched with
+    the trade (customs.queries.get_trade_to_declare), else read."""
+    prefetched = getattr(trade, "_prefetched_objects_cache", {}).get("declarations")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda d: d.version, reverse=True)
+    return [
+        instance(Declaration, _DECLARATION_FIELDS, row) for row in _DECLARATION_ROWS.rows(trade_id=trade.pk)
+    ]
+
+
+def _lock_trade(trade: Trade, prepared: PreparedIssue) -> tuple[list[Declaration], bool]:
+    """Lock the trade's row for the caller's transaction (one submission of a trade at a time) and read
+    under that lock its declarations, the newest first, and whether the prepared document's signing key is
+    still usable (documents.services.store_issue); notes the trade's status as it is now."""
+    rows = _LOCKED_TRADE_ROWS.rows(trade_id=trade.pk, key_id=prepared.key.pk)
+    if not rows:
+        raise Trade.DoesNotExist(f"no trade {trade.pk}")
+    trade.status, key_usable = rows[0][0], bool(rows[0][1])
+    declarations = [instance(Declaration, _DECLARATION_FIELDS, row[2:]) for row in rows if row[2] is not None]
+    return declarations, key_usable
+
+
+def _locked_step(trade: Trade, code: str) -> ChecklistStep | None:
+    """The trade's step `code`, locked for the caller's transaction (with the trade given)."""
+    rows = _LOCKED_STEP_ROWS.rows(trade_id=trade.pk, code=code)
+    if not rows:
+        return None
+    step = instance(ChecklistStep, _STEP_FIELDS, rows[0])
+    ChecklistStep.trade.field.set_cached_value(step, trade)
+    return step
 
 
 def _with_key(declarations: list[Declaration], key: str) -> Declaration | None:
     return next((d for d in declarations if d.idempotency_key == key), None)
 
 
-def _refuse_in_flight(current: Declaration | None) -> None:
+def _in_flight(current: Declaration | None) -> DeclarationConflict | None:
+    """The conflict of a submission while the trade's newest declaration is on its way, if it is."""
     if current is None or current.status in CLOSED_STATUSES:
-        return
+        return None
     if current.status in (S.CLEARED, S.GOODS_EXITED):
         message = _("This trade's declaration was released by customs already.")
     else:
@@ -165,7 +240,13 @@ def _refuse_in_flight(current: Declaration | None) -> None:
             "A declaration of this trade is already with customs (%(status)s): follow it, or answer "
             "its query."
         ) % {"status": current.get_status_display()}
-    raise DeclarationConflict({"__all__": [message]})
+    return DeclarationConflict({"__all__": [message]})
+
+
+def _refuse_in_flight(current: Declaration | None) -> None:
+    conflict = _in_flight(current)
+    if conflict is not None:
+        raise conflict
 
 
 def _refuse_check_errors(trade: Trade, language: str) -> None:
@@ -230,12 +311,12 @@ def _move_step(
     return True
 
 
-def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> None:
+def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> OutboxMessage:
     connector = connector_for(declaration.channel)
     headers = {"Content-Type": connector.content_type}
     if declaration.corrects_id:
         headers["X-Correction-Of"] = declaration.conversation_id
-    enqueue(
+    return enqueue(
         topic=TOPIC,
         payload=body,
         idempotency_key=declaration.idempotency_key,
@@ -246,8 +327,81 @@ def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) 
     )
 
 
+def _write_declaration(
+    *,
+    actor: Actor,
+    trade: Trade,
+    submitter: Organisation,
+    window: SingleWindow,
+    version: int,
+    key: str,
+    prepared: PreparedIssue,
+    body: bytes,
+) -> Declaration:
+    """What a submission writes, under the trade's lock (its signing key found usable under it): the
+    document, the declaration, its audit event, the checklist step and the outbox message (with it on the
+    declaration, as `queued_message`)."""
+    document = store_issue(prepared, key_usable=True)[0]
+    now = timezone.now()
+    declaration = Declaration(
+        trade=trade,
+        organisation_id=trade.organisation_id,
+        submitted_by_organisation=submitter,
+        submitted_by=actor.user,
+        window=window,
+        kind=trade.direction,
+        procedure=PROCEDURE_CODES.get(trade.direction, ""),
+        channel=window.connector,
+        document=document,
+        version=version,
+        lrn=default_lrn(trade.reference),
+        status=S.QUEUED,
+        status_at=now,
+        idempotency_key=key,
+        created_at=now,
+    )
+    insert_objects([declaration])
+    record_event(
+        actor=actor,
+        organisation_id=trade.organisation_id,
+        action="customs.declaration_submitted",
+        obj=declaration,
+        changes={
+            "trade": trade.reference,
+            "version": version,
+            "window": window.pk,
+            "channel": window.connector,
+            "submitted_by": submitter.legal_name,
+            "document": document.pk,
+            "sha256": document.sha256,
+            "idempotency_key": key,
+        },
+    )
+    code = STEP_CODES[trade.direction][0]
+    step = _locked_step(trade, code)
+    if _move_step(
+        trade_id=trade.pk,
+        code=code,
+        status=StepStatus.IN_PROGRESS,
+        note=_("Sent to customs (%(window)s).") % {"window": window.name},
+        organisation=submitter,
+        actor=actor,
+        step=step,
+        locked=True,
+    ):
+        save_moved_steps([step])
+    # The declaration's key is unique: no savepoint.
+    declaration.queued_message = _enqueue(declaration, body, fresh_key=True)
+    return declaration
+
+
 def submit_declaration(
-    *, actor: Actor, trade: Trade, channel: str | None = None, idempotency_key: str | None = None
+    *,
+    actor: Actor,
+    trade: Trade,
+    channel: str | None = None,
+    idempotency_key: str | None = None,
+    loaded: bool = False,
 ) -> Declaration:
     """Send the trade's declaration to its country's single window.
 
@@ -256,7 +410,11 @@ def submit_declaration(
     compliance check reports no error; renders and signs the declaration document; then, in one
     transaction, stores the document and writes the declaration (queued), its outbox message, the audit
     events and the checklist step. A second call with the same `idempotency_key` returns the declaration
-    the first one made.
+    the first one made. `loaded`: the trade was just read by documents.data.trade_for_documents (or its
+    scoped form), and is not read again.
+
+    A declaration made here is returned with its window, submitter, document and outbox message
+    (`queued_message`): what the API answers, without reading it again.
     """
     submitter = submitter_for(actor, trade)
     key = _key_for(trade, idempotency_key)
@@ -270,7 +428,8 @@ def submit_declaration(
     window = choose_window(trade, channel)
     _refuse_in_flight(declarations[0] if declarations else None)
     # Read once for the compliance check and the document: parties, terms, places and goods lines.
-    trade = trade_for_documents(trade.pk)
+    if not loaded:
+        trade = trade_for_documents(trade.pk)
     _refuse_check_errors(trade, _language())
     # The caller ran the compliance check (_refuse_check_errors): prepare_issue need not run it again.
     prepared = prepare_issue(
@@ -284,61 +443,35 @@ def submit_declaration(
     )
     body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
     try:
-        with transaction.atomic():
-            Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one submission at a time
-            declarations = _declarations_of(trade)
+        # The audit events of the transaction are written in one statement at its end (batched_events). No
+        # savepoint inside a caller's transaction (the API's, under an idempotency key): what refuses the
+        # submission under the lock (a declaration on its way, the key revoked meanwhile) is raised once the
+        # block is left, nothing written; any other error fails the caller's transaction with it.
+        with transaction.atomic(savepoint=False), batched_events():
+            declarations, key_usable = _lock_trade(trade, prepared)  # one submission at a time
             existing = _with_key(declarations, key) if idempotency_key else None
-            if existing is not None:
-                return existing
-            _refuse_in_flight(declarations[0] if declarations else None)
-            version = (declarations[0].version if declarations else 0) + 1
-            document = store_issue(prepared)[0]
-            now = timezone.now()
-            declaration = Declaration.objects.create(
-                trade=trade,
-                organisation_id=trade.organisation_id,
-                submitted_by_organisation=submitter,
-                submitted_by=actor.user,
-                window=window,
-                kind=trade.direction,
-                procedure=PROCEDURE_CODES.get(trade.direction, ""),
-                channel=window.connector,
-                document=document,
-                version=version,
-                lrn=default_lrn(trade.reference),
-                status=S.QUEUED,
-                status_at=now,
-                idempotency_key=key,
-                created_at=now,
-            )
-            record_event(
-                actor=actor,
-                organisation_id=trade.organisation_id,
-                action="customs.declaration_submitted",
-                obj=declaration,
-                changes={
-                    "trade": trade.reference,
-                    "version": version,
-                    "window": window.pk,
-                    "channel": window.connector,
-                    "submitted_by": submitter.legal_name,
-                    "document": document.pk,
-                    "sha256": document.sha256,
-                    "idempotency_key": key,
-                },
-            )
-            _move_step(
-                trade_id=trade.pk,
-                code=STEP_CODES[trade.direction][0],
-                status=StepStatus.IN_PROGRESS,
-                note=_("Sent to customs (%(window)s).") % {"window": window.name},
-                organisation=submitter,
-                actor=actor,
-            )
-            _enqueue(declaration, body, fresh_key=True)  # the declaration's key is unique: no savepoint
+            refusal = None if existing is not None else _in_flight(declarations[0] if declarations else None)
+            if existing is None and refusal is None and not key_usable:
+                refusal = key_revoked()
+            if existing is None and refusal is None:
+                version = (declarations[0].version if declarations else 0) + 1
+                declaration = _write_declaration(
+                    actor=actor,
+                    trade=trade,
+                    submitter=submitter,
+                    window=window,
+                    version=version,
+                    key=key,
+                    prepared=prepared,
+                    body=body,
+                )
     except BaseException:
         discard_stored(prepared)
         raise
+    if existing is not None:
+        return existing
+    if refusal is not None:
+        raise refusal
     return declaration
 
 

@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db.models import IntegerField, Prefetch, Value
+from django.db.models import QuerySet
 
 from ismit.accounts.models import Organisation, OrganisationIdentifier
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
+from ismit.refdata import lookup
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
 from ismit.trades.models import GoodsItem, Party, Trade
 
@@ -154,25 +156,18 @@ ITEM_FIELDS = frozenset(f.name for f in fields(ItemView))
 def _names(
     *, hs_codes: set[str], units: set[str], packages: set[str], countries: set[str], language: str
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
-    """HS descriptions, unit, package and country names (in the language): one UNION ALL query."""
-    lists = [
-        (HSCode, hs_codes, "description", "description"),
-        (UnitOfMeasure, units, "name", "name"),
-        (PackageType, packages, "name", "name"),
-        (Country, countries, "name", "name_fr"),
-    ]
-    queries = [
-        model.objects.filter(code__in=codes)
-        .order_by()
-        .values_list(Value(n, output_field=IntegerField()), "code", name, translated)
-        for n, (model, codes, name, translated) in enumerate(lists)
-        if codes
-    ]
-    found: tuple[dict[str, str], ...] = ({}, {}, {}, {})
-    rows = queries[0].union(*queries[1:], all=True) if queries else []
-    for n, code, name, translated in rows:
-        found[n][code] = translated if language == "fr" and n == 3 and translated else name
-    return found
+    """HS descriptions, unit, package and country names (in the language): code lists as refdata.lookup
+    reads them (one UNION ALL query at most, codes found kept a while in each process)."""
+    found = lookup.resolve(
+        {HSCode: hs_codes, UnitOfMeasure: units, PackageType: packages, Country: countries}
+    )
+    french = language == "fr"
+    return (
+        {code: hs.description for code, hs in found[HSCode].items()},
+        {code: unit.name for code, unit in found[UnitOfMeasure].items()},
+        {code: package.name for code, package in found[PackageType].items()},
+        {code: (c.name_fr if french and c.name_fr else c.name) for code, c in found[Country].items()},
+    )
 
 
 def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
@@ -190,10 +185,18 @@ def _party(party: Party | None, names: dict[str, str]) -> PartyView | None:
     )
 
 
+_IDENTIFIER_ROWS = Prepared(
+    lambda organisation_id: (
+        OrganisationIdentifier.objects.filter(organisation_id=organisation_id)
+        .order_by()
+        .values_list("scheme", "value")
+    ),
+    "organisation_id",
+)
+
+
 def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
-    identifiers = dict(
-        OrganisationIdentifier.objects.filter(organisation=organisation).values_list("scheme", "value")
-    )
+    identifiers = dict(_IDENTIFIER_ROWS.rows(organisation_id=organisation.pk))
     return PartyView(
         name=organisation.legal_name,
         street=organisation.street,
@@ -217,18 +220,71 @@ TRADE_RELATED = (
     "place_of_loading",
     "place_of_discharge",
 )
+TRADE_FIELDS = concrete_attnames(Trade)
+
+
+def _related_fields(name: str) -> tuple[str, ...]:
+    return concrete_attnames(Trade._meta.get_field(name).related_model)
+
+
+_RELATED_FIELDS = {name: _related_fields(name) for name in TRADE_RELATED}
+_ROW_SIZES = (len(TRADE_FIELDS), *(len(f) for f in _RELATED_FIELDS.values()))
+_ITEM_FIELDS = concrete_attnames(GoodsItem)
+_HS_FIELDS = concrete_attnames(HSCode)
+
+
+TRADE_ROW_WIDTH = sum(_ROW_SIZES)
+
+
+def trade_values(trades: QuerySet[Trade], *extra: str) -> QuerySet:
+    """The trades' rows as trade_of_row reads them (the trade's, then those of TRADE_RELATED: one query,
+    as select_related joins them), then the `extra` paths; for a Prepared query (lib.prepared)."""
+    related = (path for name, names in _RELATED_FIELDS.items() for path in prefixed(name, names))
+    return trades.order_by().values_list(*TRADE_FIELDS, *related, *extra)
+
+
+# Prepared (lib.prepared): every submission of a declaration reads them.
+_TRADE_ROWS = Prepared(lambda trade_id: trade_values(Trade.objects.filter(pk=trade_id)), "trade_id")
+_LINE_ROWS = Prepared(
+    lambda trade_id: (
+        GoodsItem.objects.filter(trade_id=trade_id)
+        .order_by("line_no")
+        .values_list(*_ITEM_FIELDS, *prefixed("hs_code", _HS_FIELDS))
+    ),
+    "trade_id",
+)
+
+
+def trade_of_row(row) -> Trade:
+    """The trade of a row of trade_values (its first TRADE_ROW_WIDTH values), with its goods lines read
+    (a prepared query), as trade_for_documents answers it."""
+    trade_row, *related_rows = split(row[:TRADE_ROW_WIDTH], *_ROW_SIZES)
+    trade = instance(Trade, TRADE_FIELDS, trade_row)
+    for (name, names), values in zip(_RELATED_FIELDS.items(), related_rows, strict=True):
+        field = Trade._meta.get_field(name)
+        field.set_cached_value(
+            trade, instance(field.related_model, names, values) if values[0] is not None else None
+        )
+    items = []
+    for line in _LINE_ROWS.rows(trade_id=trade.pk):
+        item_row, hs_row = split(line, len(_ITEM_FIELDS), len(_HS_FIELDS))
+        item = instance(GoodsItem, _ITEM_FIELDS, item_row)
+        GoodsItem.hs_code.field.set_cached_value(
+            item, instance(HSCode, _HS_FIELDS, hs_row) if hs_row[0] is not None else None
+        )
+        GoodsItem.trade.field.set_cached_value(item, trade)
+        items.append(item)
+    trade._prefetched_objects_cache = {"items": items}
+    return trade
 
 
 def trade_for_documents(pk: int) -> Trade:
     """The trade with what its documents and its compliance check read: parties, terms, places, and its
-    goods lines in order with their HS codes (two queries)."""
-    lines = GoodsItem.objects.select_related("hs_code").order_by("line_no")
-    return (
-        Trade.objects.select_related(*TRADE_RELATED)
-        .prefetch_related(Prefetch("items", queryset=lines))
-        .filter(pk=pk)
-        .get()
-    )
+    goods lines in order with their HS codes (two prepared queries)."""
+    rows = _TRADE_ROWS.rows(trade_id=int(pk))
+    if not rows:
+        raise Trade.DoesNotExist(f"no trade {pk}")
+    return trade_of_row(rows[0])
 
 
 def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -> DocumentData:

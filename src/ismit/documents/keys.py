@@ -33,6 +33,7 @@ from django.utils import timezone
 from ismit.accounts.models import Organisation
 from ismit.audit.services import record_event
 from ismit.documents.models import KeyRole, KeyStatus, SigningKey
+from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
 
 CA_NAME = "ISMIT Document Signing CA"
 CA_VALIDITY = dt.timedelta(days=25 * 365)
@@ -256,15 +257,37 @@ def active_key(organisation: Organisation) -> SigningKey | None:
     ).first()
 
 
+_KEY_FIELDS = concrete_attnames(SigningKey)
+# Prepared (lib.prepared): every issue reads it.
+_ACTIVE_SIGNER_ROWS = Prepared(
+    lambda organisation_id: (
+        SigningKey.objects.filter(
+            role=KeyRole.SIGNER, organisation_id=organisation_id, status=KeyStatus.ACTIVE
+        )
+        .order_by("-created_at", "-id")
+        .values_list(*_KEY_FIELDS, *prefixed("issuer", _KEY_FIELDS))[:1]
+    ),
+    "organisation_id",
+)
+
+
+def _active_signer(organisation_id: int) -> SigningKey | None:
+    """The organisation's active key with its issuer, without a lock."""
+    rows = _ACTIVE_SIGNER_ROWS.rows(organisation_id=organisation_id)
+    if not rows:
+        return None
+    key_row, issuer_row = split(rows[0], len(_KEY_FIELDS), len(_KEY_FIELDS))
+    key = instance(SigningKey, _KEY_FIELDS, key_row)
+    issuer = instance(SigningKey, _KEY_FIELDS, issuer_row) if issuer_row[0] is not None else None
+    SigningKey.issuer.field.set_cached_value(key, issuer)
+    return key
+
+
 def ensure_signing_key(organisation: Organisation, *, actor=None, renew: bool = False) -> SigningKey:
     """The organisation's active key; a new one (the old one retired) if it has none, if its certificate
     no longer names the organisation as it is now, or if `renew` is asked."""
     if not renew:
-        current = (
-            SigningKey.objects.select_related("issuer")
-            .filter(role=KeyRole.SIGNER, organisation=organisation, status=KeyStatus.ACTIVE)
-            .first()
-        )
+        current = _active_signer(organisation.pk)
         if current is not None and not _outdated(current, organisation):
             return current  # the common case: read with its issuer, without a lock or a transaction
     with transaction.atomic():
@@ -308,12 +331,26 @@ class SignerMaterial:
     ca_certificate: x509.Certificate
 
 
+# Decrypted keys, per process, by what identifies them: a key's row never changes but for its status (a
+# revoked or retired key is not read as active, so not asked for), and a rotation makes a new row. Bound to
+# the secret they were decrypted with. Never stored.
+_MATERIALS: dict[tuple, SignerMaterial] = {}
+_MATERIALS_LIMIT = 256
+
+
 def signer_material(key: SigningKey) -> SignerMaterial:
     ca = key.issuer if key.issuer_id else platform_ca()
-    return SignerMaterial(
-        key_id=key.pk,
-        name=key.subject_name,
-        private_key=decrypt_private_key(key.private_key_encrypted, bound_to=key.fingerprint),
-        certificate=load_certificate(key),
-        ca_certificate=load_certificate(ca),
-    )
+    known = (key.pk, key.fingerprint, key.subject_name, ca.pk, ca.fingerprint, settings.ISMIT_SIGNING_SECRET)
+    material = _MATERIALS.get(known)
+    if material is None:
+        material = SignerMaterial(
+            key_id=key.pk,
+            name=key.subject_name,
+            private_key=decrypt_private_key(key.private_key_encrypted, bound_to=key.fingerprint),
+            certificate=load_certificate(key),
+            ca_certificate=load_certificate(ca),
+        )
+        if len(_MATERIALS) >= _MATERIALS_LIMIT:
+            _MATERIALS.clear()
+        _MATERIALS[known] = material
+    return material

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,8 @@ from ismit.documents.models import (
     SigningKey,
     kind_label,
 )
+from ismit.lib.prepared import Prepared, concrete_attnames, instance
+from ismit.lib.rows import insert_objects
 from ismit.lib.scoping import ADMIN, CHANGE
 from ismit.trades.models import ChecklistStep, StepStatus, Trade
 from ismit.trades.services import set_step_status
@@ -271,13 +274,42 @@ def prepare_issue(
     return PreparedIssue(actor=actor, trade=trade, key=key, language=language, signed=signed)
 
 
-def store_issue(prepared: PreparedIssue) -> list[IssuedDocument]:
+_DOCUMENT_FIELDS = concrete_attnames(IssuedDocument)
+
+
+# Prepared (lib.prepared): every issue (every submission of a declaration) reads them.
+def key_revoked() -> ValidationError:
+    """What refuses to store documents whose signing key was revoked since they were signed."""
+    return ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
+
+
+def usable_key(key_id: int) -> QuerySet[SigningKey]:
+    """The key, if documents may still be stored signed by it: not revoked (store_issue)."""
+    return SigningKey.objects.filter(pk=key_id, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED])
+
+
+_USABLE_KEY_ROWS = Prepared(lambda key_id: usable_key(key_id).order_by().values_list("pk")[:1], "key_id")
+_PREVIOUS_ROWS = Prepared(
+    lambda trade_id, kind, format: (
+        IssuedDocument.objects.select_for_update()
+        .filter(trade_id=trade_id, kind=kind, format=format)
+        .order_by("-version")
+        .values_list(*_DOCUMENT_FIELDS)[:1]
+    ),
+    "trade_id",
+    text=("kind", "format"),
+)
+
+
+def store_issue(prepared: PreparedIssue, *, key_usable: bool | None = None) -> list[IssuedDocument]:
     """Store prepared documents, each a new version of its kind and format (the previous version marked
-    superseded; it stays verifiable). Inside the caller's transaction, which holds the trade's row lock."""
-    if not SigningKey.objects.filter(
-        pk=prepared.key.pk, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED]
-    ).exists():
-        raise ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
+    superseded; it stays verifiable). Inside the caller's transaction, which holds the trade's row lock.
+    Refused if the signing key was revoked meanwhile; `key_usable`: whether usable_key(key) found it, read
+    by the caller under that lock (else read here)."""
+    if key_usable is None:
+        key_usable = bool(_USABLE_KEY_ROWS.rows(key_id=prepared.key.pk))
+    if not key_usable:
+        raise key_revoked()
     issued = [
         _store(
             actor=prepared.actor,
@@ -334,12 +366,8 @@ def _store(
     language: str,
     stored: list[str],
 ) -> IssuedDocument:
-    previous = (
-        IssuedDocument.objects.select_for_update()
-        .filter(trade=trade, kind=generator.kind, format=generator.format)
-        .order_by("-version")
-        .first()
-    )
+    rows = _PREVIOUS_ROWS.rows(trade_id=trade.pk, kind=generator.kind, format=generator.format)
+    previous = instance(IssuedDocument, _DOCUMENT_FIELDS, rows[0]) if rows else None
     document = IssuedDocument(
         organisation_id=trade.organisation_id,
         trade=trade,
@@ -361,7 +389,7 @@ def _store(
         name = document.filename + SIGNATURE_SUFFIX[generator.format]
         document.signature.save(name, ContentFile(signed.signature), save=False)
         stored.append(document.signature.name)
-    document.save()
+    insert_objects([document])  # a new row, no query built (lib.rows)
     if previous is not None and previous.status == DocumentStatus.ISSUED:
         previous.status = DocumentStatus.SUPERSEDED
         previous.save(update_fields=["status"])

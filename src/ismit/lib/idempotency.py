@@ -27,18 +27,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.utils import contribute_operation_callback
 
 from ismit.lib.api import problem
+from ismit.lib.rows import update_rows
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 _STATE = "_ismit_idempotency"
+ANSWER_FIELDS = ("status_code", "content_type", "body")  # written once the answer is made
 
 OPENAPI_PARAMETER = {
     "in": "header",
@@ -59,7 +61,7 @@ class _State:
     method: str
     path: str
     request_sha256: str
-    record: int | None = None  # the id of the record reserved for this request
+    record: Any = None
     replayed: bool = False
 
 
@@ -130,7 +132,11 @@ def _in_transaction(run: Callable) -> Callable:
         with transaction.atomic():
             response = run(request, **kw)
             if state.record is not None and 200 <= response.status_code < 300 and not response.streaming:
-                _keep_answer(state, response)
+                record = state.record
+                record.status_code = response.status_code
+                record.content_type = response.get("Content-Type", "")
+                record.body = bytes(response.content)
+                update_rows(type(record), [record], ANSWER_FIELDS)
             elif not state.replayed:
                 # An error answer: forget the key with whatever the request wrote, so it can be sent again.
                 transaction.set_rollback(True)
@@ -148,70 +154,58 @@ def _request_hash(request: HttpRequest) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-# The fields of a record, in the order _statements() inserts them.
-_RECORD_FIELDS = (
-    "user",
-    "key",
-    "method",
-    "path",
-    "request_sha256",
-    "status_code",
-    "content_type",
-    "body",
-    "created_at",
-)
-
-
-@functools.cache
-def _statements(alias: str) -> tuple[str, str]:
-    """(reserve, answer): the SQL that reserves a key and the SQL that keeps its answer. Every request with a
-    key runs both: the ORM's building of a read, an insert in a savepoint and an update cost more than
-    PostgreSQL spends on them."""
-    meta = apps.get_model("outbox", "IdempotencyRecord")._meta
-    quote = connections[alias].ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in _RECORD_FIELDS}
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    # A key in flight in another transaction: the insert waits for it, then inserts nothing once it has
-    # committed (its record is then read and replayed), or inserts after it rolled back.
-    reserve = (
-        f"INSERT INTO {table} ({', '.join(column.values())}) VALUES (%s, %s, %s, %s, %s, NULL, '', %s, %s) "  # noqa: S608
-        f"ON CONFLICT ({column['user']}, {column['key']}) DO NOTHING RETURNING {pk}"
-    )
-    answer = (
-        f"UPDATE {table} SET {column['status_code']} = %s, {column['content_type']} = %s, "  # noqa: S608
-        f"{column['body']} = %s WHERE {pk} = %s"
-    )
-    return reserve, answer
-
-
 def _find_or_reserve(state: _State, user: Any) -> Any:
-    """The record of an earlier request with the key, or None after reserving the key for this one."""
+    """The record of an earlier request with the key, or None after reserving the key for this one.
+
+    One statement when the key is new: an insert that does nothing when the key is taken (with the same
+    key in flight elsewhere, it waits for that transaction; once it commits, the record is read and
+    replayed). No savepoint, no read first."""
     record_model = apps.get_model("outbox", "IdempotencyRecord")
-    alias = router.db_for_write(record_model)
-    connection = connections[alias]
-    created_at = record_model._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _statements(alias)[0],
-            [user.pk, state.key, state.method, state.path, state.request_sha256, b"", created_at],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        state.record = row[0]
+    record = record_model(
+        user=user,
+        key=state.key,
+        method=state.method,
+        path=state.path,
+        request_sha256=state.request_sha256,
+        created_at=timezone.now(),
+    )
+    if _insert_unless_taken(record):
+        state.record = record
         return None
     found = record_model.objects.filter(user=user, key=state.key).first()
-    if found is None:  # the key's record was purged in between: cannot happen within a day
-        raise RuntimeError(f"idempotency key {state.key!r} neither reserved nor found")
+    if found is None:  # the other request rolled back between the two statements: try once more
+        if _insert_unless_taken(record):
+            state.record = record
+            return None
+        found = record_model.objects.filter(user=user, key=state.key).first()
+        if found is None:
+            raise IntegrityError(f"idempotency key {state.key!r} neither reserved nor found")
     return found
 
 
-def _keep_answer(state: _State, response: HttpResponse) -> None:
-    alias = router.db_for_write(apps.get_model("outbox", "IdempotencyRecord"))
-    with connections[alias].cursor() as cursor:
-        cursor.execute(
-            _statements(alias)[1],
-            [response.status_code, response.get("Content-Type", ""), bytes(response.content), state.record],
-        )
+_RESERVED = ("user_id", "key", "method", "path", "request_sha256", "content_type", "body", "created_at")
+
+
+def _insert_unless_taken(record: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (PostgreSQL and SQLite): True, and the record's id
+    set, if it was written."""
+    meta = type(record)._meta
+    connection = connections[router.db_for_write(type(record))]
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in _RESERVED]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding = False
+    return True
 
 
 def _replay(request: HttpRequest, state: _State, found: Any) -> HttpResponse:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from ismit.audit.services import record_event
 from ismit.lib import returning
+from ismit.lib.rows import insert_objects
 from ismit.lib.scoping import ActorLike
 from ismit.outbox.handlers import Permanent, Retry, get_handler
 from ismit.outbox.models import IdempotencyRecord, OutboxAttempt, OutboxMessage, Outcome, Status
@@ -83,11 +84,11 @@ def enqueue(
         dispatched_at=now,
     )
     if fresh_key:
-        message.save(force_insert=True)
+        insert_objects([message])
     else:
         try:
             with transaction.atomic():  # a savepoint: the same key enqueued at the same time elsewhere
-                message.save(force_insert=True)
+                insert_objects([message])
         except IntegrityError:
             existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
             if existing is None:

@@ -32,9 +32,9 @@ from ismit.refdata.models import (
 # The fields read for each list (the primary key first). Booleans travel as "1"/"0" text.
 FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Country: ("code", "name", "name_fr"),
-    HSCode: ("code",),
-    UnitOfMeasure: ("code",),
-    PackageType: ("code",),
+    HSCode: ("code", "description"),  # the names: what documents write beside the codes
+    UnitOfMeasure: ("code", "name"),
+    PackageType: ("code", "name"),
     Location: ("code", "country", "name", "functions"),
     Currency: ("code",),
     Incoterm: (

@@ -17,6 +17,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import get_language
 
+from ismit.lib.prepared import Prepared
 from ismit.refdata.models import (
     Country,
     Currency,
@@ -407,6 +408,8 @@ def convert(amount: Decimal | int | str, from_ccy: str, to_ccy: str, on: dt.date
 
 def currencies_with_rates() -> frozenset[str]:
     """Currencies convert() can handle (the euro included)."""
-    return frozenset(ExchangeRate.objects.order_by().values_list("currency_id", flat=True).distinct()) | {
-        EURO
-    }
+    return frozenset(currency for (currency,) in _RATED_CURRENCY_ROWS.rows()) | {EURO}
+
+
+# Prepared (lib.prepared): every compliance check asks it.
+_RATED_CURRENCY_ROWS = Prepared(lambda: ExchangeRate.objects.order_by().values_list("currency_id").distinct())

@@ -36,6 +36,33 @@ def test_submit_answers_201_with_the_queued_declaration(cashew_trade, offline_wi
     assert body["events"] == [] and body["queries"] == []
 
 
+def test_the_submission_answers_what_a_read_of_the_declaration_answers(cashew_trade, offline_window, cast):
+    """The answer to a submission is made from what it wrote, not read again: the same as a GET."""
+    client = api_client(cast.exporter)
+    created = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations", **{"Idempotency-Key": "k-1"})
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/declarations/{created.json()['id']}")
+    assert read.status_code == 200 and created.json() == read.json()
+    # A declaration an idempotency key finds again (its API record purged) is read as a GET reads it.
+    from ismit.outbox.models import IdempotencyRecord
+
+    IdempotencyRecord.objects.all().delete()
+    again = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations", **{"Idempotency-Key": "k-1"})
+    assert again.status_code == 201 and again.json() == read.json()
+    assert Declaration.objects.count() == 1
+
+
+def test_the_appointed_broker_submits_through_the_api_in_its_own_name(
+    cashew_trade, offline_window, cast, exporter
+):
+    appoint(actor=exporter, trade=cashew_trade, organisation=cast.broker_org, scope="customs")
+    client = api_client(cast.broker)
+    created = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations")
+    assert created.status_code == 201, created.content
+    assert created.json()["submitted_by_organisation"] == cast.broker_org.legal_name
+    assert created.json() == client.get(f"/api/v1/declarations/{created.json()['id']}").json()
+
+
 def test_a_retried_submit_with_the_same_idempotency_key_creates_nothing(cashew_trade, offline_window, cast):
     client = api_client(cast.exporter)
     first = post(client, f"/api/v1/trades/{cashew_trade.pk}/declarations", **{"Idempotency-Key": "k-42"})

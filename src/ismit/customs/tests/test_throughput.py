@@ -26,7 +26,7 @@ from ismit.customs.tests.support import deliver, replay, sequence_of
 
 pytestmark = pytest.mark.django_db
 
-SUBMISSION_STATEMENTS = 45  # a submission: check, signed document, declaration, outbox, steps, audit
+SUBMISSION_STATEMENTS = 31  # a submission: check, signed document, declaration, outbox, steps, audit
 # One answer by callback: stored (in one statement on PostgreSQL; elsewhere a read and two inserts), applied,
 # checklist, notifications, audit.
 ANSWER_STATEMENTS = 15 if connection.vendor == "postgresql" else 17
