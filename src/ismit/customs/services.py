@@ -171,7 +171,7 @@ _LOCKED_TRADE_ROWS = Prepared(
     # document's signing key is still usable: the lock taken and what it protects read in one statement.
     # Only the trade is locked (OF), never a declaration.
     lambda trade_id, key_id: (
-        Trade.objects.select_for_update(of=("self",))
+        Trade.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk=trade_id)
         .annotate(key_usable=Exists(usable_key(key_id)))
         .order_by("-declarations__version")
@@ -708,7 +708,7 @@ def _note_send(declaration: Declaration, result: SendResult, now) -> tuple[Decla
     """Note a send that is not the first (a task delivered again) or whose status moved meanwhile, the row
     read locked; (the declaration, whether it was its first send, whether it moved to sent)."""
     declaration = (
-        Declaration.objects.select_for_update(of=("self",))
+        Declaration.objects.select_for_update(of=("self",), no_key=True)
         .select_related("trade", "window")
         .get(pk=declaration.pk)
     )
@@ -739,7 +739,7 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
     """The outbox gave up on the declaration (refused by the window, or too many failed attempts)."""
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update(of=("self",)).select_related("trade").get(pk=declaration.pk)
+            Declaration.objects.select_for_update(of=("self",), no_key=True).select_related("trade").get(pk=declaration.pk)
         )
         if declaration.status not in (S.QUEUED, S.SENT):
             return
@@ -771,7 +771,7 @@ def head_of_conversation(
         window__client_id=window.client_id,
     ).order_by("-version")
     if lock:
-        declarations = declarations.select_for_update(of=("self",))
+        declarations = declarations.select_for_update(of=("self",), no_key=True)
     # What applying an answer reads (services._after_status), in the same statement.
     return declarations.select_related("trade", "submitted_by", "submitted_by_organisation").first()
 
@@ -820,7 +820,7 @@ _CLAIM_ROWS = Prepared(
         Declaration.objects.filter(
             pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
         )
-        .select_for_update(skip_locked=True, of=("self",))
+        .select_for_update(skip_locked=True, of=("self",), no_key=True)
         .order_by("pk")
         .values_list(
             *_DECLARATION_FIELDS,
@@ -856,7 +856,7 @@ def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, D
     if among is not None:
         waiting = waiting.filter(pk__in=among)
     waiting = (
-        waiting.select_for_update(skip_locked=True, of=("self",))
+        waiting.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .select_related("trade", "submitted_by", "submitted_by_organisation")
         .order_by("pk")
     )
