@@ -739,7 +739,9 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
     """The outbox gave up on the declaration (refused by the window, or too many failed attempts)."""
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update(of=("self",), no_key=True).select_related("trade").get(pk=declaration.pk)
+            Declaration.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("trade")
+            .get(pk=declaration.pk)
         )
         if declaration.status not in (S.QUEUED, S.SENT):
             return
