@@ -61,6 +61,12 @@ class Actor:
                 self._roles = dict(_ROLE_ROWS.rows(user_id=self.user.pk))
         return self._roles
 
+    def roles_read(self, roles: dict[int, str]) -> None:
+        """The user's roles as a read of the caller found them just now (with what it read): not read
+        again in this request."""
+        if self._roles is None and self.is_authenticated:
+            self._roles = dict(roles)
+
     def organisation_ids(self, action: str) -> frozenset[int]:
         return frozenset(org for org, role in self.roles.items() if action in ROLE_ACTIONS[Role(role)])
 

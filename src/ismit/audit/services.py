@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -79,9 +79,10 @@ _batch = threading.local()
 
 
 @contextmanager
-def batched_events() -> Iterator[None]:
+def batched_events(write: Callable[[list[AuditEvent]], Any] | None = None) -> Iterator[None]:
     """Inside a transaction: record_event() keeps the events of the block (unsaved) and they are written in
-    one INSERT at its end, in the order they were recorded. Nested, the outermost block writes them."""
+    one INSERT at its end, in the order they were recorded. Nested, the outermost block writes them.
+    `write`: what writes them (a caller that sends its rows in one statement), instead of bulk_create."""
     if getattr(_batch, "events", None) is not None:
         yield
         return
@@ -92,7 +93,7 @@ def batched_events() -> Iterator[None]:
     finally:
         _batch.events = None
     if events:
-        AuditEvent.objects.bulk_create(events)
+        (write or AuditEvent.objects.bulk_create)(events)
         _link_on_commit()
 
 

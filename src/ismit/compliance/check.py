@@ -107,6 +107,9 @@ def _items(trade: Trade) -> list[GoodsItem]:
 
 
 def _steps(trade: Trade) -> dict[str, str]:
+    known = getattr(trade, "step_statuses", None)  # read with the trade (documents.data.trade_of_row)
+    if known is not None:
+        return dict(known)
     cached = getattr(trade, "_prefetched_objects_cache", {}).get("steps")
     if cached is not None:
         return {step.code: step.status for step in cached}

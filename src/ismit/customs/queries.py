@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from ismit.accounts.actors import Actor
+from ismit.accounts.models import Membership
 from ismit.customs import reasons
 from ismit.customs.models import (
     CLOSED_STATUSES,
@@ -313,19 +316,38 @@ def get_trade_to_declare(actor: Actor, pk: int, action: str = VIEW) -> Trade:
     if not rows:
         raise Http404
     trade = trade_of_row(rows[0])
+    roles = rows[0][TRADE_ROW_WIDTH]
+    if roles is not None:
+        actor.roles_read({int(organisation): role for organisation, role in roles})
+    start = TRADE_ROW_WIDTH + 1
     trade._prefetched_objects_cache["declarations"] = [
-        instance(Declaration, _DECLARATION_FIELDS, row[TRADE_ROW_WIDTH:])
-        for row in rows
-        if row[TRADE_ROW_WIDTH] is not None
+        instance(Declaration, _DECLARATION_FIELDS, row[start:]) for row in rows if row[start] is not None
     ]
     return trade
 
 
+def _roles(user_id) -> RawSQL:
+    """On PostgreSQL, the user's roles as an array of (organisation, role) pairs in the trade's row (who
+    submits is decided on them: not read again); elsewhere NULL, and they are read when asked."""
+    if connection.vendor != "postgresql":
+        return RawSQL("NULL", (), output_field=TextField())
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    return RawSQL(  # noqa: S611 - names from the model, the value bound
+        f"ARRAY(SELECT ARRAY[m.organisation_id::text, m.role] FROM {table} m WHERE m.user_id = %s)",  # noqa: S608
+        (user_id,),
+        output_field=TextField(),
+    )
+
+
 def _trade_to_declare_rows(action: str) -> Prepared:
-    """The trade with its related rows (documents.data.trade_values), a row per declaration (LEFT JOIN)."""
+    """The trade with its related rows (documents.data.trade_values) and the user's roles, a row per
+    declaration (LEFT JOIN)."""
     return Prepared(
         lambda user_id, trade_id: trade_values(
-            Trade.objects.visible_to(Actor.of_user_id(user_id), action).filter(pk=trade_id),
+            Trade.objects.visible_to(Actor.of_user_id(user_id), action)
+            .filter(pk=trade_id)
+            .annotate(actor_roles=_roles(user_id)),
+            "actor_roles",
             *prefixed("declarations", _DECLARATION_FIELDS),
         ).order_by("-declarations__version"),
         "user_id",

@@ -9,9 +9,11 @@ applied in the order the window issued it (apply_event), never back to an earlie
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,9 +50,11 @@ from ismit.customs.queries import answers_held, declaration_country, windows_for
 from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
+from ismit.documents.models import IssuedDocument, SigningKey
 from ismit.documents.queries import read_content
 from ismit.documents.services import (
     LANGUAGES,
+    USABLE_KEY_STATUSES,
     PreparedIssue,
     discard_stored,
     issue_documents,
@@ -61,8 +65,16 @@ from ismit.documents.services import (
 )
 from ismit.lib import returning
 from ismit.lib.errors import FieldErrors, error_dict
-from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
-from ismit.lib.rows import insert_objects, update_rows
+from ismit.lib.prepared import (
+    Prepared,
+    concrete_attnames,
+    converted,
+    instance,
+    prefixed,
+    row_converters,
+    split,
+)
+from ismit.lib.rows import deferred, insert_objects, update_rows
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import enqueue
@@ -77,6 +89,7 @@ from ismit.trades.services import (
 )
 
 logger = logging.getLogger("ismit.customs")
+_UNREAD = object()  # a _Locked's step: not read with the lock (read by _locked_step)
 _STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 TOPIC = "customs.declaration"
@@ -215,6 +228,121 @@ def _lock_trade(trade: Trade, prepared: PreparedIssue) -> tuple[list[Declaration
     return declarations, key_usable
 
 
+_DOCUMENT_FIELDS = concrete_attnames(IssuedDocument)
+_RESERVED = (IssuedDocument, Declaration, OutboxMessage)  # the rows a submission inserts: ids reserved
+
+
+@dataclass
+class _Locked:
+    """What a submission reads under the trade's lock (_lock_for_submission)."""
+
+    declarations: list[Declaration]  # the newest first
+    key_usable: bool
+    step: ChecklistStep | object | None = _UNREAD  # the declaration's checklist step, locked
+    previous: dict | None = None  # (kind, format) -> the document's newest version, locked (store_issue)
+    ids: dict = field(default_factory=dict)  # model -> ids reserved for its new rows (lib.rows.deferred)
+
+
+def _columns(alias: str, model: type, attnames) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(model._meta.get_field(name).column)}" for name in attnames)
+
+
+@functools.cache
+def _submission_lock_sql() -> str:
+    """PostgreSQL: the trade locked with its declarations joined (one row with NULLs when it has none),
+    whether the signing key is still usable, the declaration's checklist step and the newest version of
+    its document (each locked: FOR UPDATE inside its LATERAL), and the ids of the rows the submission
+    will insert (nextval, once): the lock and all that the write needs in one statement. Only the trade,
+    the step and the document are locked, never a declaration."""
+    quote = connection.ops.quote_name
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    def next_id(model) -> str:
+        return f"nextval(pg_get_serial_sequence('{model._meta.db_table}', '{model._meta.pk.column}'))"
+
+    key = SigningKey._meta
+    return (
+        f"WITH ids AS MATERIALIZED (SELECT {', '.join(next_id(m) for m in _RESERVED)}) "  # noqa: S608 - model names
+        f"SELECT t.{quote('status')}, EXISTS(SELECT 1 FROM {table(SigningKey)} k "
+        f"WHERE k.{quote(key.pk.column)} = %s AND k.{quote('status')} = ANY(%s)), ids.*, "
+        f"{_columns('s', ChecklistStep, _STEP_FIELDS)}, {_columns('p', IssuedDocument, _DOCUMENT_FIELDS)}, "
+        f"{_columns('d', Declaration, _DECLARATION_FIELDS)} "
+        f"FROM {table(Trade)} t CROSS JOIN ids "
+        f"LEFT JOIN LATERAL (SELECT * FROM {table(ChecklistStep)} WHERE trade_id = t.id AND code = %s "
+        f"LIMIT 1 FOR UPDATE) s ON TRUE "
+        f"LEFT JOIN LATERAL (SELECT * FROM {table(IssuedDocument)} WHERE trade_id = t.id AND kind = %s "
+        f"AND format = %s ORDER BY version DESC LIMIT 1 FOR UPDATE) p ON TRUE "
+        f"LEFT JOIN {table(Declaration)} d ON d.trade_id = t.id "
+        f"WHERE t.id = %s ORDER BY d.version DESC FOR NO KEY UPDATE OF t"
+    )
+
+
+@functools.cache
+def _submission_converters() -> tuple[list, list, list]:
+    return (
+        row_converters(ChecklistStep, _STEP_FIELDS),
+        row_converters(IssuedDocument, _DOCUMENT_FIELDS),
+        row_converters(Declaration, _DECLARATION_FIELDS),
+    )
+
+
+def _lock_for_submission(trade: Trade, prepared: PreparedIssue, step_code: str) -> _Locked:
+    """Lock the trade's row for the caller's transaction (one submission of a trade at a time) and read
+    under that lock its declarations, the newest first, and whether the prepared document's signing key is
+    still usable (documents.services.store_issue); notes the trade's status as it is now. On PostgreSQL,
+    one statement that also locks and reads the step and the document's previous version and reserves the
+    new rows' ids (_submission_lock_sql)."""
+    if connection.vendor != "postgresql":
+        declarations, key_usable = _lock_trade(trade, prepared)
+        return _Locked(declarations=declarations, key_usable=key_usable)
+    generator = prepared.signed[0][0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _submission_lock_sql(),
+            [
+                prepared.key.pk,
+                list(USABLE_KEY_STATUSES),
+                step_code,
+                generator.kind,
+                generator.format,
+                trade.pk,
+            ],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        raise Trade.DoesNotExist(f"no trade {trade.pk}")
+    first = rows[0]
+    trade.status, key_usable = first[0], bool(first[1])
+    ids = {model: [first[2 + n]] for n, model in enumerate(_RESERVED)}
+    step_conv, document_conv, declaration_conv = _submission_converters()
+    step_row, document_row, _ = split(
+        first[2 + len(_RESERVED) :], len(_STEP_FIELDS), len(_DOCUMENT_FIELDS), len(_DECLARATION_FIELDS)
+    )
+    step = None
+    if step_row[0] is not None:
+        step = instance(ChecklistStep, _STEP_FIELDS, converted(step_row, step_conv))
+        ChecklistStep.trade.field.set_cached_value(step, trade)
+    document = None
+    if document_row[0] is not None:
+        document = instance(IssuedDocument, _DOCUMENT_FIELDS, converted(document_row, document_conv))
+    width = 2 + len(_RESERVED) + len(_STEP_FIELDS) + len(_DOCUMENT_FIELDS)
+    declarations = [
+        instance(Declaration, _DECLARATION_FIELDS, converted(row[width:], declaration_conv))
+        for row in rows
+        if row[width] is not None
+    ]
+    return _Locked(
+        declarations=declarations,
+        key_usable=key_usable,
+        step=step,
+        previous={(generator.kind, generator.format): document},
+        ids=ids,
+    )
+
+
 def _locked_step(trade: Trade, code: str) -> ChecklistStep | None:
     """The trade's step `code`, locked for the caller's transaction (with the trade given)."""
     rows = _LOCKED_STEP_ROWS.rows(trade_id=trade.pk, code=code)
@@ -337,11 +465,12 @@ def _write_declaration(
     key: str,
     prepared: PreparedIssue,
     body: bytes,
+    locked: _Locked,
 ) -> Declaration:
     """What a submission writes, under the trade's lock (its signing key found usable under it): the
     document, the declaration, its audit event, the checklist step and the outbox message (with it on the
     declaration, as `queued_message`)."""
-    document = store_issue(prepared, key_usable=True)[0]
+    document = store_issue(prepared, key_usable=True, previous=locked.previous)[0]
     now = timezone.now()
     declaration = Declaration(
         trade=trade,
@@ -378,7 +507,7 @@ def _write_declaration(
         },
     )
     code = STEP_CODES[trade.direction][0]
-    step = _locked_step(trade, code)
+    step = _locked_step(trade, code) if locked.step is _UNREAD else locked.step
     if _move_step(
         trade_id=trade.pk,
         code=code,
@@ -447,24 +576,29 @@ def submit_declaration(
         # savepoint inside a caller's transaction (the API's, under an idempotency key): what refuses the
         # submission under the lock (a declaration on its way, the key revoked meanwhile) is raised once the
         # block is left, nothing written; any other error fails the caller's transaction with it.
-        with transaction.atomic(savepoint=False), batched_events():
-            declarations, key_usable = _lock_trade(trade, prepared)  # one submission at a time
+        with transaction.atomic(savepoint=False):
+            # One submission at a time.
+            locked = _lock_for_submission(trade, prepared, STEP_CODES[trade.direction][0])
+            declarations = locked.declarations
             existing = _with_key(declarations, key) if idempotency_key else None
             refusal = None if existing is not None else _in_flight(declarations[0] if declarations else None)
-            if existing is None and refusal is None and not key_usable:
+            if existing is None and refusal is None and not locked.key_usable:
                 refusal = key_revoked()
             if existing is None and refusal is None:
                 version = (declarations[0].version if declarations else 0) + 1
-                declaration = _write_declaration(
-                    actor=actor,
-                    trade=trade,
-                    submitter=submitter,
-                    window=window,
-                    version=version,
-                    key=key,
-                    prepared=prepared,
-                    body=body,
-                )
+                # On PostgreSQL every row of the write goes in one statement at the end (lib.rows.deferred).
+                with deferred(ids=locked.ids), batched_events(write=insert_objects):
+                    declaration = _write_declaration(
+                        actor=actor,
+                        trade=trade,
+                        submitter=submitter,
+                        window=window,
+                        version=version,
+                        key=key,
+                        prepared=prepared,
+                        body=body,
+                        locked=locked,
+                    )
     except BaseException:
         discard_stored(prepared)
         raise

@@ -12,13 +12,15 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import QuerySet, TextField
+from django.db.models.expressions import RawSQL
 
 from ismit.accounts.models import Organisation, OrganisationIdentifier
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
 from ismit.refdata import lookup
 from ismit.refdata.models import Country, HSCode, Location, PackageType, TransportMode, UnitOfMeasure
-from ismit.trades.models import GoodsItem, Party, Trade
+from ismit.trades.models import ChecklistStep, GoodsItem, Party, Trade
 
 CENT = Decimal("0.01")
 
@@ -195,8 +197,9 @@ _IDENTIFIER_ROWS = Prepared(
 )
 
 
-def _issuer(organisation: Organisation, names: dict[str, str]) -> PartyView:
-    identifiers = dict(_IDENTIFIER_ROWS.rows(organisation_id=organisation.pk))
+def _issuer(organisation: Organisation, names: dict[str, str], identifiers: dict | None = None) -> PartyView:
+    if identifiers is None:
+        identifiers = dict(_IDENTIFIER_ROWS.rows(organisation_id=organisation.pk))
     return PartyView(
         name=organisation.legal_name,
         street=organisation.street,
@@ -233,14 +236,43 @@ _ITEM_FIELDS = concrete_attnames(GoodsItem)
 _HS_FIELDS = concrete_attnames(HSCode)
 
 
-TRADE_ROW_WIDTH = sum(_ROW_SIZES)
+_RELATED_WIDTH = sum(_ROW_SIZES)
+_WITH_TRADE = ("issuer_identifiers", "step_statuses")
+TRADE_ROW_WIDTH = _RELATED_WIDTH + len(_WITH_TRADE)
+
+
+def _with_trade() -> dict[str, RawSQL]:
+    """On PostgreSQL, the issuer's identifiers and the checklist's statuses, as arrays of pairs in the
+    trade's row (no query of their own: the document and the compliance check read them); elsewhere NULL,
+    and they are read when needed."""
+    if connection.vendor != "postgresql":
+        return {name: RawSQL("NULL", (), output_field=TextField()) for name in _WITH_TRADE}
+    trade = connection.ops.quote_name(Trade._meta.db_table)
+    identifiers = connection.ops.quote_name(OrganisationIdentifier._meta.db_table)
+    steps = connection.ops.quote_name(ChecklistStep._meta.db_table)
+    return {
+        "issuer_identifiers": RawSQL(  # noqa: S611 - names from the models
+            f"ARRAY(SELECT ARRAY[i.scheme, i.value] FROM {identifiers} i "  # noqa: S608 - model names
+            f"WHERE i.organisation_id = {trade}.organisation_id)",
+            (),
+            output_field=TextField(),
+        ),
+        "step_statuses": RawSQL(  # noqa: S611 - names from the models
+            f"ARRAY(SELECT ARRAY[s.code, s.status] FROM {steps} s WHERE s.trade_id = {trade}.id)",  # noqa: S608
+            (),
+            output_field=TextField(),
+        ),
+    }
 
 
 def trade_values(trades: QuerySet[Trade], *extra: str) -> QuerySet:
     """The trades' rows as trade_of_row reads them (the trade's, then those of TRADE_RELATED: one query,
-    as select_related joins them), then the `extra` paths; for a Prepared query (lib.prepared)."""
+    as select_related joins them, then what _with_trade reads), then the `extra` paths; for a Prepared
+    query (lib.prepared)."""
     related = (path for name, names in _RELATED_FIELDS.items() for path in prefixed(name, names))
-    return trades.order_by().values_list(*TRADE_FIELDS, *related, *extra)
+    return (
+        trades.annotate(**_with_trade()).order_by().values_list(*TRADE_FIELDS, *related, *_WITH_TRADE, *extra)
+    )
 
 
 # Prepared (lib.prepared): every submission of a declaration reads them.
@@ -258,8 +290,12 @@ _LINE_ROWS = Prepared(
 def trade_of_row(row) -> Trade:
     """The trade of a row of trade_values (its first TRADE_ROW_WIDTH values), with its goods lines read
     (a prepared query), as trade_for_documents answers it."""
-    trade_row, *related_rows = split(row[:TRADE_ROW_WIDTH], *_ROW_SIZES)
+    trade_row, *related_rows = split(row[:_RELATED_WIDTH], *_ROW_SIZES)
     trade = instance(Trade, TRADE_FIELDS, trade_row)
+    identifiers, steps = row[_RELATED_WIDTH:TRADE_ROW_WIDTH]
+    # Read with the trade (PostgreSQL), else None: the document's issuer and the compliance check read them.
+    trade.issuer_identifiers = dict(identifiers) if identifiers is not None else None
+    trade.step_statuses = dict(steps) if steps is not None else None
     for (name, names), values in zip(_RELATED_FIELDS.items(), related_rows, strict=True):
         field = Trade._meta.get_field(name)
         field.set_cached_value(
@@ -317,7 +353,7 @@ def document_data(trade: Trade, *, language: str = "en", loaded: bool = False) -
         trade_id=trade.pk,
         reference=trade.reference,
         direction=trade.direction,
-        issuer=_issuer(trade.organisation, names),
+        issuer=_issuer(trade.organisation, names, getattr(trade, "issuer_identifiers", None)),
         seller=_party(trade.seller, names),
         buyer=_party(trade.buyer, names),
         consignee=_party(trade.consignee, names),

@@ -31,7 +31,7 @@ from ismit.documents.models import (
     kind_label,
 )
 from ismit.lib.prepared import Prepared, concrete_attnames, instance
-from ismit.lib.rows import insert_objects
+from ismit.lib.rows import insert_objects, update_rows
 from ismit.lib.scoping import ADMIN, CHANGE
 from ismit.trades.models import ChecklistStep, StepStatus, Trade
 from ismit.trades.services import set_step_status
@@ -275,6 +275,7 @@ def prepare_issue(
 
 
 _DOCUMENT_FIELDS = concrete_attnames(IssuedDocument)
+_UNREAD = object()  # store_issue: the previous version was not read by the caller
 
 
 # Prepared (lib.prepared): every issue (every submission of a declaration) reads them.
@@ -283,9 +284,12 @@ def key_revoked() -> ValidationError:
     return ValidationError({"__all__": [_("The signing key was revoked meanwhile: try again.")]})
 
 
+USABLE_KEY_STATUSES = (KeyStatus.ACTIVE, KeyStatus.RETIRED)  # not revoked: documents may still be stored
+
+
 def usable_key(key_id: int) -> QuerySet[SigningKey]:
     """The key, if documents may still be stored signed by it: not revoked (store_issue)."""
-    return SigningKey.objects.filter(pk=key_id, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRED])
+    return SigningKey.objects.filter(pk=key_id, status__in=USABLE_KEY_STATUSES)
 
 
 _USABLE_KEY_ROWS = Prepared(lambda key_id: usable_key(key_id).order_by().values_list("pk")[:1], "key_id")
@@ -301,11 +305,17 @@ _PREVIOUS_ROWS = Prepared(
 )
 
 
-def store_issue(prepared: PreparedIssue, *, key_usable: bool | None = None) -> list[IssuedDocument]:
+def store_issue(
+    prepared: PreparedIssue,
+    *,
+    key_usable: bool | None = None,
+    previous: dict[tuple[str, str], IssuedDocument | None] | None = None,
+) -> list[IssuedDocument]:
     """Store prepared documents, each a new version of its kind and format (the previous version marked
     superseded; it stays verifiable). Inside the caller's transaction, which holds the trade's row lock.
     Refused if the signing key was revoked meanwhile; `key_usable`: whether usable_key(key) found it, read
-    by the caller under that lock (else read here)."""
+    by the caller under that lock (else read here). `previous`: the newest version of a (kind, format),
+    None if there is none, as the caller read it locked (previous_documents); else read here."""
     if key_usable is None:
         key_usable = bool(_USABLE_KEY_ROWS.rows(key_id=prepared.key.pk))
     if not key_usable:
@@ -319,6 +329,7 @@ def store_issue(prepared: PreparedIssue, *, key_usable: bool | None = None) -> l
             key=prepared.key,
             language=prepared.language,
             stored=prepared.stored,
+            previous=(previous or {}).get((g.kind, g.format), _UNREAD),
         )
         for g, s in prepared.signed
     ]
@@ -365,9 +376,11 @@ def _store(
     key: SigningKey,
     language: str,
     stored: list[str],
+    previous: IssuedDocument | object | None = None,
 ) -> IssuedDocument:
-    rows = _PREVIOUS_ROWS.rows(trade_id=trade.pk, kind=generator.kind, format=generator.format)
-    previous = instance(IssuedDocument, _DOCUMENT_FIELDS, rows[0]) if rows else None
+    if previous is _UNREAD:
+        rows = _PREVIOUS_ROWS.rows(trade_id=trade.pk, kind=generator.kind, format=generator.format)
+        previous = instance(IssuedDocument, _DOCUMENT_FIELDS, rows[0]) if rows else None
     document = IssuedDocument(
         organisation_id=trade.organisation_id,
         trade=trade,
@@ -392,7 +405,7 @@ def _store(
     insert_objects([document])  # a new row, no query built (lib.rows)
     if previous is not None and previous.status == DocumentStatus.ISSUED:
         previous.status = DocumentStatus.SUPERSEDED
-        previous.save(update_fields=["status"])
+        update_rows(IssuedDocument, [previous], ["status"])
     record_event(
         actor=actor,
         organisation_id=trade.organisation_id,

@@ -101,6 +101,34 @@ def instance(model: type, attnames: Sequence[str], row: Sequence[Any], using: st
     return model.from_db(using, list(attnames), list(row))
 
 
+def row_converters(
+    model: type, attnames: Sequence[str], using: str = "default"
+) -> list[tuple[int, list, Any]]:
+    """(index, functions, expression) of the columns of `attnames` whose values the ORM converts when it
+    reads them (JSON decoding, SQLite's dates and decimals …): for rows read with a cursor, see converted."""
+    connection = connections[using]
+    found = []
+    for index, name in enumerate(attnames):
+        field = model._meta.get_field(name)
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if functions:
+            found.append((index, functions, column))
+    return found
+
+
+def converted(row: Sequence[Any], converters: list[tuple[int, list, Any]], using: str = "default") -> list:
+    """The values of a row read with a cursor as the ORM would give them (row_converters)."""
+    row = list(row)
+    connection = connections[using]
+    for index, functions, expression in converters:
+        value = row[index]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[index] = value
+    return row
+
+
 def concrete_attnames(model: type) -> tuple[str, ...]:
     """The attribute names of a model's concrete fields, in their declaration order."""
     return tuple(f.attname for f in model._meta.concrete_fields)

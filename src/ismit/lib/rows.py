@@ -12,12 +12,19 @@ VALUES. The SQL of each shape (model, columns, number of rows) is built once per
 rows Django spends more CPU building those expressions than PostgreSQL spends on the update. On PostgreSQL
 it sends `UPDATE … FROM (VALUES …)` instead, each value cast to its column's type; elsewhere it falls back
 to `bulk_update`.
+
+`deferred`: on PostgreSQL, the inserts and updates of a block are sent together at its end, as one
+statement (a data-modifying WITH): one round trip and one statement for the whole write, in the caller's
+transaction. A row inserted there gets its primary key from the ids the caller reserved (nextval, read
+with something it reads anyway), so that what is written later in the block can refer to it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, models, router
@@ -88,6 +95,58 @@ def _statement(model: type[models.Model], names: tuple[str, ...], count: int, al
     return sql, [_preparer(f, connection) for f in fields], by_column
 
 
+class _Deferred:
+    def __init__(self, using: str, ids: dict[type[models.Model], list[Any]]):
+        self.using = using
+        self.ids = {model: list(keys) for model, keys in ids.items()}
+        self.statements: list[tuple[str, list[Any]]] = []
+
+
+_deferred = threading.local()
+
+
+def _deferring(alias: str) -> _Deferred | None:
+    pending = getattr(_deferred, "pending", None)
+    return pending if pending is not None and pending.using == alias else None
+
+
+@contextmanager
+def deferred(
+    ids: dict[type[models.Model], Sequence[Any]] | None = None, using: str = "default"
+) -> Iterator[None]:
+    """Inside a transaction on PostgreSQL: insert_objects() and update_rows() of the block are written in
+    one statement when it ends (nothing is written if it raises). insert_objects() gives each new row the
+    next of `ids[model]` as its primary key (a model without reserved ids gets none: its rows' keys are
+    not known). Elsewhere, or nested, the writes go at once as usual."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or getattr(_deferred, "pending", None) is not None:
+        yield
+        return
+    pending = _deferred.pending = _Deferred(using, ids or {})
+    try:
+        yield
+    finally:
+        _deferred.pending = None
+    _flush(connection, pending.statements)
+
+
+def _flush(connection, statements: list[tuple[str, list[Any]]]) -> None:
+    if not statements:
+        return
+    *first, (last_sql, _last_params) = statements
+    steps = [f"w{n} AS ({sql})" for n, (sql, _params) in enumerate(first)]
+    sql = f"WITH {', '.join(steps)} {last_sql}" if steps else last_sql
+    params = [value for _sql, params in statements for value in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_sql(model: type[models.Model], names: tuple[str, ...], rows: Sequence[Sequence[Any]], alias: str):
+    sql, preparers, by_column = _statement(model, names, len(rows), alias)
+    columns = _columns(rows, preparers)
+    return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+
+
 def insert_rows(
     model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
 ) -> list[Any]:
@@ -97,10 +156,7 @@ def insert_rows(
     size = max(connection.ops.bulk_batch_size([model._meta.get_field(n) for n in names], rows), 1)
     keys: list[Any] = []
     for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        sql, preparers, by_column = _statement(model, names, len(batch), using)
-        columns = _columns(batch, preparers)
-        params = columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+        sql, params = _insert_sql(model, names, rows[start : start + size], using)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             keys.extend(key for (key,) in cursor.fetchall())
@@ -118,12 +174,34 @@ def insert_objects(objs: Sequence[models.Model]) -> None:
     alias = router.db_for_write(model)
     fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
     rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+    pending = _deferring(alias)
+    if pending is not None:
+        _defer_insert(pending, model, fields, rows, objs)
+        return
     keys = insert_rows(model, [f.attname for f in fields], rows, using=alias)
     for obj, key in zip(objs, keys, strict=True):
         if meta.auto_field is not None:
             setattr(obj, meta.auto_field.attname, key)
         obj._state.adding = False
         obj._state.db = alias
+
+
+def _defer_insert(pending: _Deferred, model, fields: list, rows: list[list[Any]], objs: Sequence) -> None:
+    meta = model._meta
+    names = tuple(f.attname for f in fields)
+    reserved = pending.ids.get(model)
+    if reserved is not None and meta.auto_field is not None:
+        if len(reserved) < len(objs):
+            raise ValueError(f"{meta.label}: {len(objs)} rows deferred, {len(reserved)} ids reserved")
+        keys, pending.ids[model] = reserved[: len(objs)], reserved[len(objs) :]
+        names = (meta.auto_field.attname, *names)
+        rows = [[key, *row] for key, row in zip(keys, rows, strict=True)]
+        for obj, key in zip(objs, keys, strict=True):
+            setattr(obj, meta.auto_field.attname, key)
+    pending.statements.append(_insert_sql(model, names, rows, pending.using))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = pending.using
 
 
 def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields: Sequence[str]) -> int:
@@ -152,6 +230,10 @@ def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields:
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
+    pending = _deferring(alias)
+    if pending is not None:
+        pending.statements.append((sql, params))
+        return len(objs)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
     return len(objs)

@@ -821,8 +821,8 @@ def move_locked_step(
     step.updated_by = actor.user if actor else None
     trade = step.trade
     if trade.status == TradeStatus.DRAFT and status in (StepStatus.IN_PROGRESS, StepStatus.DONE):
-        Trade.objects.filter(pk=trade.pk).update(status=TradeStatus.ACTIVE, updated_at=now)
-        trade.status = TradeStatus.ACTIVE
+        trade.status, trade.updated_at = TradeStatus.ACTIVE, now
+        update_rows(Trade, [trade], ["status", "updated_at"])  # with the caller's writes (lib.rows.deferred)
     record_event(
         actor=actor,
         organisation_id=trade.organisation_id,
