@@ -96,6 +96,41 @@ def batched_events() -> Iterator[None]:
         _link_on_commit()
 
 
+@contextmanager
+def events_for_statement() -> Iterator[list[AuditEvent]]:
+    """record_event() inside the block keeps its events, unsaved, in the list yielded: the caller writes
+    them in its own statement (insert_sql: the event written by the statement that makes the change, no
+    transaction of its own) and then calls link_soon()."""
+    outer = getattr(_batch, "events", None)
+    _batch.events = events = []
+    try:
+        yield events
+    finally:
+        _batch.events = outer
+
+
+def insert_sql(events: list[AuditEvent], *, only_if: str = "") -> tuple[str, list[Any]]:
+    """(SQL, parameters) of one INSERT of these unsaved events (PostgreSQL), a data-modifying WITH query
+    of a caller's statement; `only_if`: an SQL condition that decides whether they are written (the
+    change they audit was made), e.g. "EXISTS (SELECT 1 FROM noted)"."""
+    meta, quote = AuditEvent._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    names = ", ".join(quote(f.column) for f in fields)
+    params = [f.get_db_prep_save(getattr(e, f.attname), connection) for e in events for f in fields]
+    values = ", ".join([row] * len(events))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM (VALUES {values}) AS v"  # noqa: S608 - model names, values bound
+    if only_if:
+        sql += f" WHERE {only_if}"
+    return sql, params
+
+
+def link_soon() -> None:
+    """Link the events a caller's statement wrote (insert_sql) once its transaction commits: at once when it
+    ran alone (autocommit)."""
+    _link_on_commit()
+
+
 def _link_on_commit() -> None:
     """Link once the caller's transaction commits (once per transaction, however many events it wrote)."""
     conn = transaction.get_connection()

@@ -27,8 +27,10 @@ from django.utils.translation import gettext_lazy
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, User
 from ismit.accounts.services import batched_notifications, notify
-from ismit.audit.services import batched_events, record_event
+from ismit.audit.services import batched_events, events_for_statement, link_soon, record_event
+from ismit.audit.services import insert_sql as audit_insert_sql
 from ismit.compliance.check import run_check
+from ismit.customs import connectors
 from ismit.customs import reasons as reason_texts
 from ismit.customs.connectors import CONNECTORS, SendResult, connector_for
 from ismit.customs.models import (
@@ -640,24 +642,76 @@ def _note_first_send(declaration: Declaration, result: SendResult, now) -> tuple
     (or the database cannot return an updated row): the caller reads it locked and decides."""
     if not returning.supported():
         return None
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SENT.format(columns=_DECLARATION.columns()),
-            [
-                adapt(now),
-                result.conversation_id,
-                result.lrn,
-                S.SENT.value,
-                adapt(now),
-                declaration.pk,
-                S.QUEUED.value,
-                S.FAILED.value,
-            ],
-        )
+        cursor.execute(*_sent_sql(declaration, result, now))
         row = cursor.fetchone()
-    if row is None:
+    return _noted(declaration, row) if row is not None else None
+
+
+# The first send, as one statement (PostgreSQL): the request and answer stored (always), the declaration
+# noted sent as _SENT notes it, and its audit event written if it was.
+_SENT_ALONE = (
+    "WITH message AS ({messages}), noted AS ({sent}), audited AS ({audit}) "
+    "SELECT noted.*, m.ids FROM (SELECT array_agg(id ORDER BY id) AS ids FROM message) AS m "
+    "LEFT JOIN noted ON TRUE"
+)
+
+
+def _sent_event(declaration: Declaration, result: SendResult, moved: bool) -> None:
+    record_event(
+        actor=None,
+        organisation_id=declaration.organisation_id,
+        action="customs.declaration_sent",
+        obj=declaration,
+        changes={
+            "conversation_id": result.conversation_id,
+            "lrn": result.lrn,
+            "status_code": result.status_code,
+            "request_sha256": result.request.sha256,
+            "moved_to_sent": moved,
+        },
+    )
+
+
+def _note_first_send_alone(
+    declaration: Declaration, result: SendResult, now
+) -> tuple[Declaration, bool] | None:
+    """_note_first_send with the messages the send left unsaved and the audit event, in one statement (no
+    transaction of its own); None when it is not the first send (the messages are stored all the same)."""
+    messages = [m for m in (result.request, result.response) if m.pk is None]
+    messages_sql, messages_params = (
+        connectors.insert_sql(*messages) if messages else ("SELECT NULL::bigint AS id WHERE FALSE", [])
+    )
+    with events_for_statement() as events:
+        _sent_event(declaration, result, True)
+    audit_sql, audit_params = audit_insert_sql(events, only_if="EXISTS (SELECT 1 FROM noted)")
+    sent_sql, sent_params = _sent_sql(declaration, result, now)
+    sql = _SENT_ALONE.format(messages=messages_sql, sent=sent_sql, audit=audit_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*messages_params, *sent_params, *audit_params])
+        row = cursor.fetchone()
+    connectors.stored(messages, row[-1] or [])
+    if row[0] is None:
         return None
+    link_soon()
+    return _noted(declaration, row[:-1])
+
+
+def _sent_sql(declaration: Declaration, result: SendResult, now) -> tuple[str, list]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return _SENT.format(columns=_DECLARATION.columns()), [
+        adapt(now),
+        result.conversation_id,
+        result.lrn,
+        S.SENT.value,
+        adapt(now),
+        declaration.pk,
+        S.QUEUED.value,
+        S.FAILED.value,
+    ]
+
+
+def _noted(declaration: Declaration, row) -> tuple[Declaration, bool]:
     noted = _DECLARATION.instance(row[:-1])
     if noted.window_id == declaration.window_id and "window" in declaration._state.fields_cache:
         noted.window = declaration.window
@@ -667,10 +721,27 @@ def _note_first_send(declaration: Declaration, result: SendResult, now) -> tuple
 def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
     """The window took the declaration (202): note its conversation, and apply the answers that arrived
     before this was noted (held as pending). The request and answer were stored with the conversation by
-    the connector."""
+    the connector, or are stored here (left unsaved by `send(..., store=False)`).
+
+    On PostgreSQL a first send is one statement (messages, the declaration, its audit event); answers held
+    for it are then applied in a transaction of their own."""
+    alone = connection.vendor == "postgresql"
+    if alone:
+        noted = _note_first_send_alone(declaration, result, timezone.now())
+        if noted is not None:
+            declaration, held = noted
+            conversation, window = declaration.conversation_id, declaration.window
+            if held:
+                from ismit.customs.answers import attach_waiting  # answers imports this module
+
+                attach_waiting(conversation, window.base_url, window.client_id)
+            else:
+                _attach_waiting_on_commit(declaration)
+            return declaration
     with transaction.atomic():
+        connectors.store(result.request, result.response)
         now = timezone.now()
-        noted = _note_first_send(declaration, result, now)
+        noted = None if alone else _note_first_send(declaration, result, now)  # alone: it was not the first
         if noted is not None:
             declaration, held = noted
             first = moved = True
@@ -678,30 +749,22 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
             declaration, first, moved = _note_send(declaration, result, now)
             held = True
         if first:
-            record_event(
-                actor=None,
-                organisation_id=declaration.organisation_id,
-                action="customs.declaration_sent",
-                obj=declaration,
-                changes={
-                    "conversation_id": result.conversation_id,
-                    "lrn": result.lrn,
-                    "status_code": result.status_code,
-                    "request_sha256": result.request.sha256,
-                    "moved_to_sent": moved,
-                },
-            )
+            _sent_event(declaration, result, moved)
         if held:
             if noted is not None:  # what applying an answer reads, as the long way reads it
                 declaration = Declaration.objects.select_related("trade", "window").get(pk=declaration.pk)
             attach_pending(declaration)
-        # An answer stored meanwhile by a callback that did not see this conversation yet (its own look
-        # for it, after its commit, came before this commit) is applied once this commits.
-        conversation, window = declaration.conversation_id, declaration.window
-        transaction.on_commit(
-            lambda: _attach_waiting(conversation, window.base_url, window.client_id), robust=True
-        )
+        _attach_waiting_on_commit(declaration)
     return declaration
+
+
+def _attach_waiting_on_commit(declaration: Declaration) -> None:
+    # An answer stored meanwhile by a callback that did not see this conversation yet (its own look for it,
+    # after its commit, came before this commit) is applied once this commits.
+    conversation, window = declaration.conversation_id, declaration.window
+    transaction.on_commit(
+        lambda: _attach_waiting(conversation, window.base_url, window.client_id), robust=True
+    )
 
 
 def _note_send(declaration: Declaration, result: SendResult, now) -> tuple[Declaration, bool, bool]:
@@ -739,7 +802,9 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
     """The outbox gave up on the declaration (refused by the window, or too many failed attempts)."""
     with transaction.atomic():
         declaration = (
-            Declaration.objects.select_for_update(of=("self",), no_key=True).select_related("trade").get(pk=declaration.pk)
+            Declaration.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("trade")
+            .get(pk=declaration.pk)
         )
         if declaration.status not in (S.QUEUED, S.SENT):
             return

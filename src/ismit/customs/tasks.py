@@ -11,7 +11,7 @@ from django.conf import settings
 
 from ismit import outbox
 from ismit.customs import answers, services
-from ismit.customs.connectors import connector_for
+from ismit.customs.connectors import connector_for, store
 from ismit.customs.queries import declaration_to_deliver
 
 logger = logging.getLogger("ismit.customs")
@@ -30,12 +30,14 @@ def deliver_declaration(message) -> None:
     if declaration.sent_at is not None:
         return
     try:
+        # The request and answer of a 202 are stored by record_sent, in the statement that notes the send.
         result = connector_for(declaration.channel).send(
             declaration.window,
             declaration,
             bytes(message.payload),
             declaration.idempotency_key,
             correction_of,
+            store=False,
         )
     except outbox.Permanent as exc:
         services.record_failed(declaration=declaration, reason=exc.reason)
@@ -44,7 +46,14 @@ def deliver_declaration(message) -> None:
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             services.record_failed(declaration=declaration, reason=exc.reason)
         raise
-    services.record_sent(declaration=declaration, result=result)
+    try:
+        services.record_sent(declaration=declaration, result=result)
+    except BaseException:
+        try:  # what was exchanged is kept, whatever happens next
+            store(result.request, result.response)
+        except Exception:
+            logger.exception("the messages of declaration %s could not be stored", declaration.pk)
+        raise
 
 
 def poll_all() -> int:

@@ -107,6 +107,17 @@ def insert_rows(
     return keys
 
 
+def insert_statement(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
+) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the INSERT insert_rows sends for these rows (one statement, RETURNING the
+    primary keys in the order of the rows), for a caller that sends it within a statement of its own (a
+    data-modifying WITH query on PostgreSQL)."""
+    sql, preparers, by_column = _statement(model, tuple(names), len(rows), using)
+    columns = _columns(rows, preparers)
+    return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+
+
 def insert_objects(objs: Sequence[models.Model]) -> None:
     """Insert new instances of one model in one statement (insert_rows), as bulk_create writes them: each
     field's value as its pre_save gives it (auto_now_add, files), then each instance's primary key set.
