@@ -201,15 +201,49 @@ def _link_batch(*, wait: bool, batch: int) -> int | None:
             event.prev_hash = last_hash
             event.hash = event.compute_hash()
             last_hash = event.hash
-        _write_links(events)
         # A conditional update: where the row lock does not serialise linkers (SQLite), the second one to
         # get here moves nothing and its links are rolled back.
-        moved = ChainHead.objects.filter(id=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
-            last_seq=last_link, last_hash=last_hash
-        )
+        if connection.vendor == "postgresql":
+            moved = _write_links_and_head(events, head, last_link, last_hash)
+        else:
+            _write_links(events)
+            moved = ChainHead.objects.filter(id=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
+                last_seq=last_link, last_hash=last_hash
+            )
         if not moved:
             raise _Raced
     return len(events)
+
+
+# PostgreSQL: the chain head moved (if it is as read) and every event's link written, in one statement
+# whatever the number of events (an UPDATE per event costs the database a statement each).
+_LINK_SQL = (
+    'WITH moved AS (UPDATE "audit_chainhead" SET "last_seq" = %s, "last_hash" = %s '
+    'WHERE "id" = 1 AND "last_seq" = %s AND "last_hash" = %s RETURNING 1) '
+    'UPDATE "audit_auditevent" AS t SET "seq" = v.seq, "link" = v.link, "prev_hash" = v.prev_hash, '
+    '"hash" = v.hash FROM UNNEST(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) '
+    "AS v (id, seq, link, prev_hash, hash) WHERE t.id = v.id AND EXISTS (SELECT 1 FROM moved)"
+)
+
+
+def _write_links_and_head(events: list[AuditEvent], head: ChainHead, last_link: int, last_hash: str) -> bool:
+    """Whether the head moved (it was as read), with the events' links."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LINK_SQL,
+            [
+                last_link,
+                last_hash,
+                head.last_seq,
+                head.last_hash,
+                [e.pk for e in events],
+                [e.seq for e in events],
+                [e.link for e in events],
+                [e.prev_hash for e in events],
+                [e.hash for e in events],
+            ],
+        )
+        return cursor.rowcount > 0
 
 
 def _write_links(events: list[AuditEvent]) -> None:
