@@ -12,18 +12,23 @@ from django.conf import settings
 from ismit import outbox
 from ismit.customs import answers, services
 from ismit.customs.connectors import connector_for, store
-from ismit.customs.queries import declaration_to_deliver
+from ismit.customs.queries import DELIVERY_READ, declaration_to_deliver
 
 logger = logging.getLogger("ismit.customs")
 
 
-@outbox.handler(services.TOPIC)
+@outbox.handler(services.TOPIC, read=DELIVERY_READ)
 def deliver_declaration(message) -> None:
     """Send the declaration of an outbox message to its single window and note the conversation.
 
     Raises outbox.Retry (timeouts, connection errors, 5xx) or outbox.Permanent (4xx): the declaration is
-    marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do."""
-    found = declaration_to_deliver(message.idempotency_key)
+    marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do. The
+    declaration is read with the message's claim (DELIVERY_READ), else here."""
+    found = (
+        message.claim_read
+        if hasattr(message, "claim_read")
+        else declaration_to_deliver(message.idempotency_key)
+    )
     if found is None:
         raise outbox.Permanent(f"no declaration has the idempotency key {message.idempotency_key}")
     declaration, correction_of = found

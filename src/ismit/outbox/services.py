@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -30,7 +31,7 @@ from ismit.audit.services import record_event
 from ismit.lib import returning
 from ismit.lib.rows import insert_objects
 from ismit.lib.scoping import ActorLike
-from ismit.outbox.handlers import Permanent, Retry, get_handler
+from ismit.outbox.handlers import ClaimRead, Permanent, Retry, claim_reads, get_handler
 from ismit.outbox.models import IdempotencyRecord, OutboxAttempt, OutboxMessage, Outcome, Status
 
 logger = logging.getLogger("ismit.outbox")
@@ -195,13 +196,35 @@ def _claim_due(
             return None
         return OutboxMessage.objects.get(pk=message_id)
     adapt = connection.ops.adapt_datetimefield_value
+    params = [Status.SENDING.value, adapt(locked_until), token, message_id, Status.PENDING.value, adapt(now)]
+    reads = sorted(claim_reads().items()) if connection.vendor == "postgresql" else []
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM.format(columns=_MESSAGE.columns()),
-            [Status.SENDING.value, adapt(locked_until), token, message_id, Status.PENDING.value, adapt(now)],
-        )
+        cursor.execute(_claim_sql(tuple(reads)), [*params, *(topic for topic, _ in reads)])
         row = cursor.fetchone()
-    return _MESSAGE.instance(row) if row is not None else None
+    if row is None:
+        return None
+    size = len(_MESSAGE.fields)
+    message = _MESSAGE.instance(row[:size])
+    for topic, read in reads:
+        if topic == message.topic:
+            message.claim_read = read.load(row[size : size + read.width])
+        size += read.width
+    return message
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_sql(reads: tuple[tuple[str, ClaimRead], ...]) -> str:
+    """The claim, with what the handlers read about their message (ClaimRead) joined to it (PostgreSQL)."""
+    claim = _CLAIM.format(columns=_MESSAGE.columns())
+    if not reads:
+        return claim
+    key = 'claimed."idempotency_key"'
+    joined = "".join(
+        f' LEFT JOIN LATERAL ({read.sql().format(key=key)}) AS read{n} ON claimed."topic" = %s'
+        for n, (_, read) in enumerate(reads)
+    )
+    selected = "".join(f", read{n}.*" for n in range(len(reads)))
+    return f"WITH claimed AS ({claim}) SELECT claimed.*{selected} FROM claimed{joined}"  # noqa: S608 - no values
 
 
 def _claim(message_id: int) -> _Claim | None:

@@ -30,9 +30,9 @@ SUBMISSION_STATEMENTS = 31  # a submission: check, signed document, declaration,
 # One answer by callback: stored (in one statement on PostgreSQL; elsewhere a read and two inserts), applied,
 # checklist, notifications, audit.
 ANSWER_STATEMENTS = 15 if connection.vendor == "postgresql" else 17
-# A delivery (the message read by the test first): claim, read, the send noted with its request, answer
-# and audit event, attempt.
-DELIVERY_STATEMENTS = 5
+# A delivery (the message read by the test first): claim with the declaration, the send noted with its
+# request, answer and audit event, attempt.
+DELIVERY_STATEMENTS = 4
 DELIVERY_STATEMENTS_SQLITE = 12  # the attempt and the message's next state take a transaction of their own
 
 
