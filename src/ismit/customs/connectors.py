@@ -30,7 +30,6 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from lxml import etree
 
@@ -171,8 +170,8 @@ def _content_type(headers: dict[str, str]) -> str:
 
 
 def record_message(**fields) -> ExchangedMessage:
-    """Store one message sent or received (the fields of `_message`: the body in the row or the default
-    storage, its SHA-256 in the row)."""
+    """Store one message sent or received (the fields of `_message`: the body and its SHA-256 in the
+    row)."""
     message = _message(**fields)
     message.save()
     return message
@@ -197,7 +196,8 @@ def _message(
     error: str = "",
     name: str = "message",
 ) -> ExchangedMessage:
-    """A message's row, not saved yet; its body already in the default storage."""
+    """A message's row, not saved yet, its body in it (`content`). `name`: no longer used (the file a
+    body was stored in was named so)."""
     message = ExchangedMessage(
         window=window,
         declaration=declaration,
@@ -220,8 +220,7 @@ def _message(
         error=error,
         at=timezone.now(),
     )
-    if body:
-        message.body.save(name, ContentFile(body), save=False)
+    message.content = body  # in the row: written with it, no file to create per message
     return message
 
 
