@@ -591,6 +591,22 @@ def batched_notifications() -> Iterator[None]:
         transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
 
 
+@contextmanager
+def notifications_for_statement() -> Iterator[list[Notification]]:
+    """As batched_notifications, but the block's notifications are left unsaved in the list yielded: the
+    caller writes them in a statement of its own (lib.rows.objects_statement), inside its transaction;
+    their e-mails are sent once that commits."""
+    outer = getattr(_batch, "state", None)
+    _batch.state = state = _Batch()
+    try:
+        yield state.rows
+    finally:
+        _batch.state = outer
+    if state.mails:
+        mails = state.mails
+        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
+
+
 def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:
     for title, body, url, address in mails:
         text = body

@@ -118,6 +118,17 @@ def insert_statement(
     return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
 
 
+def objects_statement(objs: Sequence[models.Model]) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the INSERT insert_objects sends for these new instances of one model (each
+    field's value as its pre_save gives it), for a caller's own statement; their keys are not set."""
+    meta = type(objs[0])._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+    return insert_statement(
+        type(objs[0]), [f.attname for f in fields], rows, router.db_for_write(type(objs[0]))
+    )
+
+
 def insert_objects(objs: Sequence[models.Model]) -> None:
     """Insert new instances of one model in one statement (insert_rows), as bulk_create writes them: each
     field's value as its pre_save gives it (auto_now_add, files), then each instance's primary key set.
@@ -147,6 +158,16 @@ def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields:
     if connection.vendor != "postgresql":
         model.objects.using(alias).bulk_update(objs, fields)
         return len(objs)
+    with connection.cursor() as cursor:
+        cursor.execute(*update_statement(model, objs, fields, alias))
+    return len(objs)
+
+
+def update_statement(
+    model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str], using: str = "default"
+) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the UPDATE update_rows sends on PostgreSQL, for a caller's own statement."""
+    connection = connections[using]
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
@@ -163,6 +184,19 @@ def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields:
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    return len(objs)
+    return sql, params
+
+
+def one_statement(*writes: tuple[str, list[Any]] | None) -> tuple[str, list[Any]]:
+    """Writes whose results the caller does not read (statements as the functions above make them; None:
+    nothing to write) as one statement, on PostgreSQL: each but the last a data-modifying WITH query. They
+    run on one snapshot and none sees another's rows: each must write rows of its own (no row written
+    twice), as writes of different tables do."""
+    parts = [w for w in writes if w is not None]
+    if not parts:
+        raise ValueError("nothing to write")
+    *first, (last_sql, last_params) = parts
+    if not first:
+        return last_sql, last_params
+    queries = ", ".join(f"write{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+    return f"WITH {queries} {last_sql}", [p for _, params in first for p in params] + list(last_params)
