@@ -500,6 +500,19 @@ def user_for_api_key(key: str) -> User | None:
 notifications_logger = logging.getLogger("ismit.notifications")
 
 
+# Every member of an organisation, as notify() reads them (prepared, lib.prepared: every answer applied
+# notifies).
+_MEMBER_ROWS = Prepared(
+    lambda organisation_id: (
+        User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+        .order_by("pk")
+        .distinct()
+        .values_list(*_USER_FIELDS)
+    ),
+    "organisation_id",
+)
+
+
 def notify(
     *,
     organisation_id: int,
@@ -524,10 +537,12 @@ def notify(
     key = (organisation_id, None if chosen is None else tuple(chosen))
     members = batch.members.get(key) if batch is not None else None
     if members is None:
-        members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
-        if chosen is not None:
-            members_q = members_q.filter(pk__in=chosen)
-        members = list(members_q.order_by("pk").distinct())
+        if chosen is None:
+            rows = _MEMBER_ROWS.rows(organisation_id=organisation_id)
+            members = [instance(User, _USER_FIELDS, row) for row in rows]
+        else:
+            members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+            members = list(members_q.filter(pk__in=chosen).order_by("pk").distinct())
         if batch is not None:
             batch.members[key] = members
     if user_ids is not None and not members:

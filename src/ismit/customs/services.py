@@ -929,15 +929,58 @@ def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, D
     return {d.pk: d for d in waiting[:batch]}
 
 
+# The reads of a batch, prepared (lib.prepared) for any number of declarations up to APPLY_BATCH: their ids
+# padded to that many (the first one repeated), so that one SQL serves every batch.
+_BATCH_IDS = tuple(f"id{n}" for n in range(APPLY_BATCH))
+_EVENT_FIELDS = concrete_attnames(DeclarationEvent)
+_WAITING_EVENT_ROWS = Prepared(
+    lambda **ids: (
+        DeclarationEvent.objects.filter(declaration_id__in=list(ids.values()), pending=True)
+        .order_by("declaration_id", "sequence", "pk")
+        .values_list(*_EVENT_FIELDS, "message__sha256")
+    ),
+    *_BATCH_IDS,
+)
+_LOCKED_STEPS_ROWS = Prepared(
+    lambda **ids: (
+        ChecklistStep.objects.select_for_update(of=("self",))
+        .filter(trade_id__in=list(ids.values()), code__in=STEPS_MOVED)
+        .order_by("pk")
+        .values_list(*_STEP_FIELDS)
+    ),
+    *_BATCH_IDS,
+)
+
+
+def _padded(ids) -> dict[str, int]:
+    ids = list(dict.fromkeys(ids))
+    return dict(zip(_BATCH_IDS, ids + ids[:1] * (APPLY_BATCH - len(ids)), strict=True))
+
+
+def _waiting_events(declarations: dict[int, Declaration]) -> list[DeclarationEvent]:
+    """The answers waiting of these declarations, in the order to apply them, each with its message's hash
+    (what apply_event reads of it)."""
+    if len(declarations) > APPLY_BATCH:
+        return list(
+            DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
+            .select_related("message")
+            .defer("message__content", "message__headers")
+            .order_by("declaration_id", "sequence", "pk")
+        )
+    events = []
+    for row in _WAITING_EVENT_ROWS.rows(**_padded(declarations)):
+        event = instance(DeclarationEvent, _EVENT_FIELDS, row[:-1])
+        if event.message_id is not None:
+            message = instance(ExchangedMessage, ("id", "sha256"), (event.message_id, row[-1]))
+            DeclarationEvent.message.field.set_cached_value(event, message)
+        events.append(event)
+    return events
+
+
 def _apply_waiting(declarations: dict[int, Declaration]) -> None:
     if not declarations:
         return
-    events = (
-        DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
-        .select_related("message")
-        .defer("message__content", "message__headers")
-        .order_by("declaration_id", "sequence", "pk")
-    )
+    events = _waiting_events(declarations)
     steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
     read_at = {step.pk: step.updated_at for by_code in steps.values() for step in by_code.values()}
     applied, passed = [], []
@@ -1210,8 +1253,16 @@ def _steps_locked(trades: list[Trade], codes) -> dict[int, dict[str, ChecklistSt
     its trade)."""
     by_pk = {t.pk: t for t in trades}
     found: dict[int, dict[str, ChecklistStep]] = {pk: {} for pk in by_pk}
-    rows = ChecklistStep.objects.select_for_update(of=("self",)).filter(trade_id__in=by_pk, code__in=codes)
-    for step in rows.order_by("pk"):
+    if codes is STEPS_MOVED and len(by_pk) <= APPLY_BATCH:
+        steps = [
+            instance(ChecklistStep, _STEP_FIELDS, row) for row in _LOCKED_STEPS_ROWS.rows(**_padded(by_pk))
+        ]
+    else:
+        steps = ChecklistStep.objects.select_for_update(of=("self",)).filter(
+            trade_id__in=by_pk, code__in=codes
+        )
+        steps = steps.order_by("pk")
+    for step in steps:
         step.trade = by_pk[step.trade_id]
         found[step.trade_id][step.code] = step
     return found
