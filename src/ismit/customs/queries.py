@@ -223,6 +223,11 @@ DELIVERY_READ = ClaimRead(
 )
 
 
+def answers_held_statement(conversation_id: str, base_url: str, client_id: str) -> tuple[str, list]:
+    """(SQL, parameters) of answers_held's read, for a statement of a caller's (a row: some are held)."""
+    return _HELD_ROWS.statement(conversation_id=conversation_id, base_url=base_url, client_id=client_id)
+
+
 def answers_held(conversation_id: str, base_url: str, client_id: str) -> bool:
     """Whether answers of this conversation with this endpoint wait for their declaration (they came before
     it was noted)."""

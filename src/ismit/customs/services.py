@@ -24,6 +24,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ismit import outbox
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, User
 from ismit.accounts.services import batched_notifications, notifications_for_statement, notify
@@ -46,7 +47,7 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
-from ismit.customs.queries import answers_held, declaration_country, windows_for
+from ismit.customs.queries import answers_held, answers_held_statement, declaration_country, windows_for
 from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
@@ -719,13 +720,14 @@ def _noted(declaration: Declaration, row) -> tuple[Declaration, bool]:
     return noted, bool(row[-1])
 
 
-def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
+def record_sent(*, declaration: Declaration, result: SendResult, look_later: bool = False) -> Declaration:
     """The window took the declaration (202): note its conversation, and apply the answers that arrived
     before this was noted (held as pending). The request and answer were stored with the conversation by
     the connector, or are stored here (left unsaved by `send(..., store=False)`).
 
     On PostgreSQL a first send is one statement (messages, the declaration, its audit event); answers held
-    for it are then applied in a transaction of their own."""
+    for it are then applied in a transaction of their own. Answers stored meanwhile are looked for once
+    this commits; `look_later`: the caller looks for them later (held_answers_look)."""
     alone = connection.vendor == "postgresql"
     if alone:
         noted = _note_first_send_alone(declaration, result, timezone.now())
@@ -736,7 +738,7 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
                 from ismit.customs.answers import attach_waiting  # answers imports this module
 
                 attach_waiting(conversation, window.base_url, window.client_id)
-            else:
+            elif not look_later:
                 _attach_waiting_on_commit(declaration)
             return declaration
     with transaction.atomic():
@@ -755,8 +757,26 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
             if noted is not None:  # what applying an answer reads, as the long way reads it
                 declaration = Declaration.objects.select_related("trade", "window").get(pk=declaration.pk)
             attach_pending(declaration)
-        _attach_waiting_on_commit(declaration)
+        if not look_later:
+            _attach_waiting_on_commit(declaration)
     return declaration
+
+
+def held_answers_look(declaration: Declaration) -> outbox.Then:
+    """The look for answers stored while the declaration's send was noted (record_sent(look_later=True)),
+    made once the delivery is recorded, by the outbox's statement that records it: held answers found are
+    applied then."""
+    window = declaration.window
+    args = (declaration.conversation_id, window.base_url, window.client_id)
+    sql, params = answers_held_statement(*args)
+
+    def then(found) -> None:
+        if found is not None:
+            from ismit.customs.answers import attach_waiting  # answers imports this module
+
+            attach_waiting(*args)
+
+    return outbox.Then(sql=sql, params=tuple(params), then=then)
 
 
 def _attach_waiting_on_commit(declaration: Declaration) -> None:

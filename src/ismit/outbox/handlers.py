@@ -1,6 +1,6 @@
 """The registry of delivery handlers, one per topic, and the two outcomes a handler may raise.
 
-A handler is `deliver(message: OutboxMessage) -> None`. Returning means delivered. It runs in a worker,
+A handler is `deliver(message: OutboxMessage) -> None | Then`. Returning means delivered. It runs in a worker,
 outside any database transaction, and may run more than once for one message (at-least-once delivery):
 the receiving side deduplicates by the message's idempotency key. Register handlers in a module that every
 worker imports at start: the app's `tasks.py` (found by Celery's autodiscovery) or its AppConfig.ready().
@@ -50,6 +50,18 @@ class Permanent(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class Then:
+    """What a handler may return (instead of None) to read something once its delivery is recorded: `sql`
+    a SELECT of one value (one row at most) and its `params`; `then(value)` (None: no row) is called with
+    what it read, outside any transaction. On PostgreSQL the statement that records the delivery reads it
+    (one statement less); elsewhere it is a statement of its own."""
+
+    sql: str
+    params: tuple
+    then: Callable[[Any], None]
 
 
 def handler(topic: str, *, read: ClaimRead | None = None) -> Callable[[Handler], Handler]:
