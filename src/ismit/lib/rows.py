@@ -171,14 +171,25 @@ def update_statement(
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
+    names = ", ".join(quote(column.column) for column in columns)
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+    if _by_column(columns, connection):
+        # One array a column: the statement's text is the same for any number of rows (and a value too long
+        # for its column fails on it rather than being cut by a cast to the column's size).
+        arrays = ", ".join(f"(%s)::{c.db_type(connection).split('(')[0]}[]" for c in columns)
+        params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for obj in objs] for c in columns]
+        sql = (
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
+            f"FROM UNNEST({arrays}) AS v ({names}) "
+            f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
+        )
+        return sql, params
     row = "(" + ", ".join(f"%s::{column.db_type(connection)}" for column in columns) + ")"
     params = [
         column.get_db_prep_save(getattr(obj, column.attname), connection)
         for obj in objs
         for column in columns
     ]
-    names = ", ".join(quote(column.column) for column in columns)
-    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
