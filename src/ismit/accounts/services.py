@@ -500,6 +500,19 @@ def user_for_api_key(key: str) -> User | None:
 notifications_logger = logging.getLogger("ismit.notifications")
 
 
+# Every member of an organisation, as notify() reads them (prepared, lib.prepared: every answer applied
+# notifies).
+_MEMBER_ROWS = Prepared(
+    lambda organisation_id: (
+        User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+        .order_by("pk")
+        .distinct()
+        .values_list(*_USER_FIELDS)
+    ),
+    "organisation_id",
+)
+
+
 def notify(
     *,
     organisation_id: int,
@@ -524,10 +537,12 @@ def notify(
     key = (organisation_id, None if chosen is None else tuple(chosen))
     members = batch.members.get(key) if batch is not None else None
     if members is None:
-        members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
-        if chosen is not None:
-            members_q = members_q.filter(pk__in=chosen)
-        members = list(members_q.order_by("pk").distinct())
+        if chosen is None:
+            rows = _MEMBER_ROWS.rows(organisation_id=organisation_id)
+            members = [instance(User, _USER_FIELDS, row) for row in rows]
+        else:
+            members_q = User.objects.filter(memberships__organisation_id=organisation_id, is_active=True)
+            members = list(members_q.filter(pk__in=chosen).order_by("pk").distinct())
         if batch is not None:
             batch.members[key] = members
     if user_ids is not None and not members:
@@ -586,6 +601,22 @@ def batched_notifications() -> Iterator[None]:
         _batch.state = None
     if state.rows:
         Notification.objects.bulk_create(state.rows)
+    if state.mails:
+        mails = state.mails
+        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
+
+
+@contextmanager
+def notifications_for_statement() -> Iterator[list[Notification]]:
+    """As batched_notifications, but the block's notifications are left unsaved in the list yielded: the
+    caller writes them in a statement of its own (lib.rows.objects_statement), inside its transaction;
+    their e-mails are sent once that commits."""
+    outer = getattr(_batch, "state", None)
+    _batch.state = state = _Batch()
+    try:
+        yield state.rows
+    finally:
+        _batch.state = outer
     if state.mails:
         mails = state.mails
         transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)

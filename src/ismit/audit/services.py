@@ -97,6 +97,41 @@ def batched_events(write: Callable[[list[AuditEvent]], Any] | None = None) -> It
         _link_on_commit()
 
 
+@contextmanager
+def events_for_statement() -> Iterator[list[AuditEvent]]:
+    """record_event() inside the block keeps its events, unsaved, in the list yielded: the caller writes
+    them in its own statement (insert_sql: the event written by the statement that makes the change, no
+    transaction of its own) and then calls link_soon()."""
+    outer = getattr(_batch, "events", None)
+    _batch.events = events = []
+    try:
+        yield events
+    finally:
+        _batch.events = outer
+
+
+def insert_sql(events: list[AuditEvent], *, only_if: str = "") -> tuple[str, list[Any]]:
+    """(SQL, parameters) of one INSERT of these unsaved events (PostgreSQL), a data-modifying WITH query
+    of a caller's statement; `only_if`: an SQL condition that decides whether they are written (the
+    change they audit was made), e.g. "EXISTS (SELECT 1 FROM noted)". The values go as one array a column
+    (as bulk_create sends them): the statement's text is the same for any number of events."""
+    meta, quote = AuditEvent._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    names = ", ".join(quote(f.column) for f in fields)
+    params = [[f.get_db_prep_save(getattr(e, f.attname), connection) for e in events] for f in fields]
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM UNNEST({arrays}) AS v"  # noqa: S608 - model names, values bound
+    if only_if:
+        sql += f" WHERE {only_if}"
+    return sql, params
+
+
+def link_soon() -> None:
+    """Link the events a caller's statement wrote (insert_sql) once its transaction commits: at once when it
+    ran alone (autocommit)."""
+    _link_on_commit()
+
+
 def _link_on_commit() -> None:
     """Link once the caller's transaction commits (once per transaction, however many events it wrote)."""
     conn = transaction.get_connection()
@@ -167,15 +202,49 @@ def _link_batch(*, wait: bool, batch: int) -> int | None:
             event.prev_hash = last_hash
             event.hash = event.compute_hash()
             last_hash = event.hash
-        _write_links(events)
         # A conditional update: where the row lock does not serialise linkers (SQLite), the second one to
         # get here moves nothing and its links are rolled back.
-        moved = ChainHead.objects.filter(id=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
-            last_seq=last_link, last_hash=last_hash
-        )
+        if connection.vendor == "postgresql":
+            moved = _write_links_and_head(events, head, last_link, last_hash)
+        else:
+            _write_links(events)
+            moved = ChainHead.objects.filter(id=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
+                last_seq=last_link, last_hash=last_hash
+            )
         if not moved:
             raise _Raced
     return len(events)
+
+
+# PostgreSQL: the chain head moved (if it is as read) and every event's link written, in one statement
+# whatever the number of events (an UPDATE per event costs the database a statement each).
+_LINK_SQL = (
+    'WITH moved AS (UPDATE "audit_chainhead" SET "last_seq" = %s, "last_hash" = %s '
+    'WHERE "id" = 1 AND "last_seq" = %s AND "last_hash" = %s RETURNING 1) '
+    'UPDATE "audit_auditevent" AS t SET "seq" = v.seq, "link" = v.link, "prev_hash" = v.prev_hash, '
+    '"hash" = v.hash FROM UNNEST(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) '
+    "AS v (id, seq, link, prev_hash, hash) WHERE t.id = v.id AND EXISTS (SELECT 1 FROM moved)"
+)
+
+
+def _write_links_and_head(events: list[AuditEvent], head: ChainHead, last_link: int, last_hash: str) -> bool:
+    """Whether the head moved (it was as read), with the events' links."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LINK_SQL,
+            [
+                last_link,
+                last_hash,
+                head.last_seq,
+                head.last_hash,
+                [e.pk for e in events],
+                [e.seq for e in events],
+                [e.link for e in events],
+                [e.prev_hash for e in events],
+                [e.hash for e in events],
+            ],
+        )
+        return cursor.rowcount > 0
 
 
 def _write_links(events: list[AuditEvent]) -> None:

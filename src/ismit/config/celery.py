@@ -7,14 +7,57 @@ below run in exactly one `ismit beat` (or one `ismit worker --beat`). See docs/a
 from __future__ import annotations
 
 import os
+import time
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ismit.config.settings")
 
 app = Celery("ismit")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A worker's database connections are kept from task to task, as a web process keeps them from request to
+# request (CONN_MAX_AGE, closed after an error or in a transaction left open). Celery's Django fixup closes
+# them before and after every task: each task then opens a new PostgreSQL session (the server forks a
+# backend that reads its catalogs anew), which cost more than most tasks. A connection used without error
+# less than HEALTH_CHECK_IDLE_S ago is not health-checked (CONN_HEALTH_CHECKS' SELECT 1) before the next
+# task; one idle longer is, as a new request's is.
+HEALTH_CHECK_IDLE_S = 5.0
+_last_task_end = 0.0
+
+
+@signals.worker_init.connect
+def _keep_database_connections(**kwargs) -> None:
+    for fixup in getattr(app, "_fixups", None) or ():
+        worker_fixup = getattr(fixup, "worker_fixup", None)
+        if worker_fixup is not None:
+            signals.task_prerun.disconnect(worker_fixup.on_task_prerun)
+            signals.task_postrun.disconnect(worker_fixup.on_task_postrun)
+    signals.task_prerun.connect(_before_task, weak=False)
+    signals.task_postrun.connect(_after_task, weak=False)
+
+
+def _before_task(sender=None, **kwargs) -> None:
+    if getattr(sender.request, "is_eager", False) or time.monotonic() - _last_task_end > HEALTH_CHECK_IDLE_S:
+        return
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.errors_occurred:
+            connection.health_check_done = True
+
+
+def _after_task(sender=None, **kwargs) -> None:
+    global _last_task_end
+    if getattr(sender.request, "is_eager", False):
+        return
+    from django.core.cache import caches
+    from django.db import close_old_connections
+
+    close_old_connections()  # closed if unusable (after an error) or older than CONN_MAX_AGE
+    caches.close_all()
+    _last_task_end = time.monotonic()
 
 
 @app.on_after_configure.connect

@@ -30,13 +30,12 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from lxml import etree
 
 from ismit.customs.models import Channel, Declaration, Direction, ExchangedMessage, SingleWindow
 from ismit.lib import hmac_auth
-from ismit.lib.rows import insert_rows
+from ismit.lib.rows import insert_rows, insert_statement
 from ismit.outbox import Permanent, Retry
 
 logger = logging.getLogger("ismit.customs")
@@ -171,8 +170,8 @@ def _content_type(headers: dict[str, str]) -> str:
 
 
 def record_message(**fields) -> ExchangedMessage:
-    """Store one message sent or received (the fields of `_message`: the body in the row or the default
-    storage, its SHA-256 in the row)."""
+    """Store one message sent or received (the fields of `_message`: the body and its SHA-256 in the
+    row)."""
     message = _message(**fields)
     message.save()
     return message
@@ -197,7 +196,8 @@ def _message(
     error: str = "",
     name: str = "message",
 ) -> ExchangedMessage:
-    """A message's row, not saved yet; its body already in the default storage."""
+    """A message's row, not saved yet, its body in it (`content`). `name`: no longer used (the file a
+    body was stored in was named so)."""
     message = ExchangedMessage(
         window=window,
         declaration=declaration,
@@ -220,8 +220,7 @@ def _message(
         error=error,
         at=timezone.now(),
     )
-    if body:
-        message.body.save(name, ContentFile(body), save=False)
+    message.content = body  # in the row: written with it, no file to create per message
     return message
 
 
@@ -233,6 +232,26 @@ def _insert(*messages: ExchangedMessage) -> None:
     keys = insert_rows(
         ExchangedMessage, _COLUMNS, [[getattr(m, name) for name in _COLUMNS] for m in messages]
     )
+    stored(messages, keys)
+
+
+def store(*messages: ExchangedMessage) -> None:
+    """Save the messages a send left unsaved (`post(..., store=False)`), unless saved already."""
+    unsaved = [m for m in messages if m.pk is None]
+    if unsaved:
+        _insert(*unsaved)
+
+
+def insert_sql(*messages: ExchangedMessage) -> tuple[str, list]:
+    """(SQL, parameters) of the INSERT of new messages that returns their ids in their order, for a
+    caller's own statement (a data-modifying WITH query); then `stored(messages, ids)`."""
+    return insert_statement(
+        ExchangedMessage, _COLUMNS, [[getattr(m, name) for name in _COLUMNS] for m in messages]
+    )
+
+
+def stored(messages, keys) -> None:
+    """Note the ids the database gave these new messages."""
     for message, key in zip(messages, keys, strict=True):
         message.pk = key
         message._state.adding = False
@@ -272,11 +291,14 @@ def post(
     organisation_id: int | None = None,
     trade_id: int | None = None,
     name: str = "message",
+    store: bool = True,
 ) -> SendResult:
     """POST one message to the window, signed, with its Idempotency-Key; store request and answer.
 
     Returns the 202's conversation; raises Retry (timeout, connection error, 5xx, 408, 429) or Permanent
-    (other 4xx, an answer that is not the protocol's)."""
+    (other 4xx, an answer that is not the protocol's). `store=False`: a 202's request and answer are
+    returned unsaved, for the caller to store with what it notes of the conversation (in one statement:
+    services.record_sent); any other outcome is stored here as always."""
     headers = {"Content-Type": content_type, IDEMPOTENCY_HEADER: idempotency_key}
     if correction_of:
         headers[CORRECTION_HEADER] = correction_of
@@ -349,7 +371,9 @@ def post(
         conversation_id=conversation_id,
         name="answer",
     )
-    _insert(request, response)
+    accepted = 200 <= reply.status < 300 and conversation_id
+    if store or not accepted:
+        _insert(request, response)
     if reply.status >= 500 or reply.status in (408, 425, 429):
         raise Retry(
             f"HTTP {reply.status} from {window.url(path)}: {_detail(reply)}", after=_retry_after(reply)
@@ -400,6 +424,8 @@ class Connector:
         body: bytes,
         idempotency_key: str,
         correction_of: str | None = None,
+        *,
+        store: bool = True,
     ) -> SendResult:
         return post(
             window,
@@ -410,6 +436,7 @@ class Connector:
             correction_of=correction_of,
             declaration=declaration,
             name=f"{self.document_kind or self.name}.{self.extension}",
+            store=store,
         )
 
     @property

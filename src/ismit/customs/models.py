@@ -323,7 +323,7 @@ class ExchangedMessage(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.FileField(upload_to=_message_path, max_length=300, blank=True)
-    # A notification's body is kept in the row (one write per answer); other messages' bodies are files.
+    # A message's body is kept in the row (written with it); older messages' bodies may be files.
     content = models.BinaryField(blank=True, default=b"", editable=False)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField(default=0)

@@ -25,8 +25,10 @@ from ismit.customs.models import (
     SingleWindow,
 )
 from ismit.documents.data import TRADE_ROW_WIDTH, trade_of_row, trade_values
+from ismit.lib import returning
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed
 from ismit.lib.scoping import CHANGE, VIEW
+from ismit.outbox import ClaimRead
 from ismit.outbox.queries import message_for_key
 from ismit.trades.models import Direction, GrantScope, Trade
 from ismit.trades.queries import grant_for
@@ -190,6 +192,43 @@ def declaration_to_deliver(idempotency_key: str) -> tuple[Declaration, str | Non
     declaration = instance(Declaration, _DELIVERED_FIELDS, row[:size])
     declaration.window = instance(SingleWindow, _DELIVERED_WINDOW_FIELDS, row[size:-1])
     return declaration, row[-1]
+
+
+_DELIVERED = returning.Returning(Declaration)
+_DELIVERED_WINDOW = returning.Returning(SingleWindow)
+
+
+def _delivery_read_sql() -> str:
+    return (
+        f'SELECT {_DELIVERED.columns()}, {_DELIVERED_WINDOW.columns()}, corrected."conversation_id" '  # noqa: S608 - no values
+        'FROM "customs_declaration" INNER JOIN "customs_singlewindow" '
+        'ON "customs_singlewindow"."id" = "customs_declaration"."window_id" '
+        'LEFT JOIN "customs_declaration" AS corrected '
+        'ON corrected."id" = "customs_declaration"."corrects_id" '
+        'WHERE "customs_declaration"."idempotency_key" = {key} LIMIT 1'
+    )
+
+
+def _delivery_of(values: tuple) -> tuple[Declaration, str | None] | None:
+    if values[0] is None:
+        return None
+    size = len(_DELIVERED.fields)
+    declaration = _DELIVERED.instance(values[:size])
+    declaration.window = _DELIVERED_WINDOW.instance(values[size:-1])
+    return declaration, values[-1]
+
+
+#: declaration_to_deliver's read, made by the statement that claims the outbox message (outbox.ClaimRead).
+DELIVERY_READ = ClaimRead(
+    sql=_delivery_read_sql,
+    width=len(_DELIVERED.fields) + len(_DELIVERED_WINDOW.fields) + 1,
+    load=_delivery_of,
+)
+
+
+def answers_held_statement(conversation_id: str, base_url: str, client_id: str) -> tuple[str, list]:
+    """(SQL, parameters) of answers_held's read, for a statement of a caller's (a row: some are held)."""
+    return _HELD_ROWS.statement(conversation_id=conversation_id, base_url=base_url, client_id=client_id)
 
 
 def answers_held(conversation_id: str, base_url: str, client_id: str) -> bool:

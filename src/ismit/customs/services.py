@@ -26,11 +26,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ismit import outbox
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, User
-from ismit.accounts.services import batched_notifications, notify
-from ismit.audit.services import batched_events, record_event
+from ismit.accounts.services import batched_notifications, notifications_for_statement, notify
+from ismit.audit.services import batched_events, events_for_statement, link_soon, record_event
+from ismit.audit.services import insert_sql as audit_insert_sql
 from ismit.compliance.check import run_check
+from ismit.customs import connectors
 from ismit.customs import reasons as reason_texts
 from ismit.customs.connectors import CONNECTORS, SendResult, connector_for
 from ismit.customs.models import (
@@ -46,7 +49,7 @@ from ismit.customs.models import (
     QueryStatus,
     SingleWindow,
 )
-from ismit.customs.queries import answers_held, declaration_country, windows_for
+from ismit.customs.queries import answers_held, answers_held_statement, declaration_country, windows_for
 from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
@@ -74,13 +77,21 @@ from ismit.lib.prepared import (
     row_converters,
     split,
 )
-from ismit.lib.rows import deferred, insert_objects, update_rows
+from ismit.lib.rows import (
+    deferred,
+    insert_objects,
+    objects_statement,
+    one_statement,
+    update_rows,
+    update_statement,
+)
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.models import OutboxMessage
 from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
 from ismit.trades.queries import grant_for
 from ismit.trades.services import (
+    STEP_MOVE_FIELDS,
     GoodsItemData,
     move_locked_step,
     save_moved_steps,
@@ -774,37 +785,107 @@ def _note_first_send(declaration: Declaration, result: SendResult, now) -> tuple
     (or the database cannot return an updated row): the caller reads it locked and decides."""
     if not returning.supported():
         return None
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SENT.format(columns=_DECLARATION.columns()),
-            [
-                adapt(now),
-                result.conversation_id,
-                result.lrn,
-                S.SENT.value,
-                adapt(now),
-                declaration.pk,
-                S.QUEUED.value,
-                S.FAILED.value,
-            ],
-        )
+        cursor.execute(*_sent_sql(declaration, result, now))
         row = cursor.fetchone()
-    if row is None:
+    return _noted(declaration, row) if row is not None else None
+
+
+# The first send, as one statement (PostgreSQL): the request and answer stored (always), the declaration
+# noted sent as _SENT notes it, and its audit event written if it was.
+_SENT_ALONE = (
+    "WITH message AS ({messages}), noted AS ({sent}), audited AS ({audit}) "
+    "SELECT noted.*, m.ids FROM (SELECT array_agg(id ORDER BY id) AS ids FROM message) AS m "
+    "LEFT JOIN noted ON TRUE"
+)
+
+
+def _sent_event(declaration: Declaration, result: SendResult, moved: bool) -> None:
+    record_event(
+        actor=None,
+        organisation_id=declaration.organisation_id,
+        action="customs.declaration_sent",
+        obj=declaration,
+        changes={
+            "conversation_id": result.conversation_id,
+            "lrn": result.lrn,
+            "status_code": result.status_code,
+            "request_sha256": result.request.sha256,
+            "moved_to_sent": moved,
+        },
+    )
+
+
+def _note_first_send_alone(
+    declaration: Declaration, result: SendResult, now
+) -> tuple[Declaration, bool] | None:
+    """_note_first_send with the messages the send left unsaved and the audit event, in one statement (no
+    transaction of its own); None when it is not the first send (the messages are stored all the same)."""
+    messages = [m for m in (result.request, result.response) if m.pk is None]
+    messages_sql, messages_params = (
+        connectors.insert_sql(*messages) if messages else ("SELECT NULL::bigint AS id WHERE FALSE", [])
+    )
+    with events_for_statement() as events:
+        _sent_event(declaration, result, True)
+    audit_sql, audit_params = audit_insert_sql(events, only_if="EXISTS (SELECT 1 FROM noted)")
+    sent_sql, sent_params = _sent_sql(declaration, result, now)
+    sql = _SENT_ALONE.format(messages=messages_sql, sent=sent_sql, audit=audit_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*messages_params, *sent_params, *audit_params])
+        row = cursor.fetchone()
+    connectors.stored(messages, row[-1] or [])
+    if row[0] is None:
         return None
+    link_soon()
+    return _noted(declaration, row[:-1])
+
+
+def _sent_sql(declaration: Declaration, result: SendResult, now) -> tuple[str, list]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return _SENT.format(columns=_DECLARATION.columns()), [
+        adapt(now),
+        result.conversation_id,
+        result.lrn,
+        S.SENT.value,
+        adapt(now),
+        declaration.pk,
+        S.QUEUED.value,
+        S.FAILED.value,
+    ]
+
+
+def _noted(declaration: Declaration, row) -> tuple[Declaration, bool]:
     noted = _DECLARATION.instance(row[:-1])
     if noted.window_id == declaration.window_id and "window" in declaration._state.fields_cache:
         noted.window = declaration.window
     return noted, bool(row[-1])
 
 
-def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
+def record_sent(*, declaration: Declaration, result: SendResult, look_later: bool = False) -> Declaration:
     """The window took the declaration (202): note its conversation, and apply the answers that arrived
     before this was noted (held as pending). The request and answer were stored with the conversation by
-    the connector."""
+    the connector, or are stored here (left unsaved by `send(..., store=False)`).
+
+    On PostgreSQL a first send is one statement (messages, the declaration, its audit event); answers held
+    for it are then applied in a transaction of their own. Answers stored meanwhile are looked for once
+    this commits; `look_later`: the caller looks for them later (held_answers_look)."""
+    alone = connection.vendor == "postgresql"
+    if alone:
+        noted = _note_first_send_alone(declaration, result, timezone.now())
+        if noted is not None:
+            declaration, held = noted
+            conversation, window = declaration.conversation_id, declaration.window
+            if held:
+                from ismit.customs.answers import attach_waiting  # answers imports this module
+
+                attach_waiting(conversation, window.base_url, window.client_id)
+            elif not look_later:
+                _attach_waiting_on_commit(declaration)
+            return declaration
     with transaction.atomic():
+        connectors.store(result.request, result.response)
         now = timezone.now()
-        noted = _note_first_send(declaration, result, now)
+        noted = None if alone else _note_first_send(declaration, result, now)  # alone: it was not the first
         if noted is not None:
             declaration, held = noted
             first = moved = True
@@ -812,30 +893,40 @@ def record_sent(*, declaration: Declaration, result: SendResult) -> Declaration:
             declaration, first, moved = _note_send(declaration, result, now)
             held = True
         if first:
-            record_event(
-                actor=None,
-                organisation_id=declaration.organisation_id,
-                action="customs.declaration_sent",
-                obj=declaration,
-                changes={
-                    "conversation_id": result.conversation_id,
-                    "lrn": result.lrn,
-                    "status_code": result.status_code,
-                    "request_sha256": result.request.sha256,
-                    "moved_to_sent": moved,
-                },
-            )
+            _sent_event(declaration, result, moved)
         if held:
             if noted is not None:  # what applying an answer reads, as the long way reads it
                 declaration = Declaration.objects.select_related("trade", "window").get(pk=declaration.pk)
             attach_pending(declaration)
-        # An answer stored meanwhile by a callback that did not see this conversation yet (its own look
-        # for it, after its commit, came before this commit) is applied once this commits.
-        conversation, window = declaration.conversation_id, declaration.window
-        transaction.on_commit(
-            lambda: _attach_waiting(conversation, window.base_url, window.client_id), robust=True
-        )
+        if not look_later:
+            _attach_waiting_on_commit(declaration)
     return declaration
+
+
+def held_answers_look(declaration: Declaration) -> outbox.Then:
+    """The look for answers stored while the declaration's send was noted (record_sent(look_later=True)),
+    made once the delivery is recorded, by the outbox's statement that records it: held answers found are
+    applied then."""
+    window = declaration.window
+    args = (declaration.conversation_id, window.base_url, window.client_id)
+    sql, params = answers_held_statement(*args)
+
+    def then(found) -> None:
+        if found is not None:
+            from ismit.customs.answers import attach_waiting  # answers imports this module
+
+            attach_waiting(*args)
+
+    return outbox.Then(sql=sql, params=tuple(params), then=then)
+
+
+def _attach_waiting_on_commit(declaration: Declaration) -> None:
+    # An answer stored meanwhile by a callback that did not see this conversation yet (its own look for it,
+    # after its commit, came before this commit) is applied once this commits.
+    conversation, window = declaration.conversation_id, declaration.window
+    transaction.on_commit(
+        lambda: _attach_waiting(conversation, window.base_url, window.client_id), robust=True
+    )
 
 
 def _note_send(declaration: Declaration, result: SendResult, now) -> tuple[Declaration, bool, bool]:
@@ -999,29 +1090,92 @@ def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, D
     return {d.pk: d for d in waiting[:batch]}
 
 
+# The reads of a batch, prepared (lib.prepared) for any number of declarations up to APPLY_BATCH: their ids
+# padded to that many (the first one repeated), so that one SQL serves every batch.
+_BATCH_IDS = tuple(f"id{n}" for n in range(APPLY_BATCH))
+_EVENT_FIELDS = concrete_attnames(DeclarationEvent)
+_WAITING_EVENT_ROWS = Prepared(
+    lambda **ids: (
+        DeclarationEvent.objects.filter(declaration_id__in=list(ids.values()), pending=True)
+        .order_by("declaration_id", "sequence", "pk")
+        .values_list(*_EVENT_FIELDS, "message__sha256")
+    ),
+    *_BATCH_IDS,
+)
+_LOCKED_STEPS_ROWS = Prepared(
+    lambda **ids: (
+        ChecklistStep.objects.select_for_update(of=("self",))
+        .filter(trade_id__in=list(ids.values()), code__in=STEPS_MOVED)
+        .order_by("pk")
+        .values_list(*_STEP_FIELDS)
+    ),
+    *_BATCH_IDS,
+)
+
+
+def _padded(ids) -> dict[str, int]:
+    ids = list(dict.fromkeys(ids))
+    return dict(zip(_BATCH_IDS, ids + ids[:1] * (APPLY_BATCH - len(ids)), strict=True))
+
+
+def _waiting_events(declarations: dict[int, Declaration]) -> list[DeclarationEvent]:
+    """The answers waiting of these declarations, in the order to apply them, each with its message's hash
+    (what apply_event reads of it)."""
+    if len(declarations) > APPLY_BATCH:
+        return list(
+            DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
+            .select_related("message")
+            .defer("message__content", "message__headers")
+            .order_by("declaration_id", "sequence", "pk")
+        )
+    events = []
+    for row in _WAITING_EVENT_ROWS.rows(**_padded(declarations)):
+        event = instance(DeclarationEvent, _EVENT_FIELDS, row[:-1])
+        if event.message_id is not None:
+            message = instance(ExchangedMessage, ("id", "sha256"), (event.message_id, row[-1]))
+            DeclarationEvent.message.field.set_cached_value(event, message)
+        events.append(event)
+    return events
+
+
 def _apply_waiting(declarations: dict[int, Declaration]) -> None:
     if not declarations:
         return
-    events = (
-        DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
-        .select_related("message")
-        .defer("message__content", "message__headers")
-        .order_by("declaration_id", "sequence", "pk")
-    )
+    events = _waiting_events(declarations)
     steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
     read_at = {step.pk: step.updated_at for by_code in steps.values() for step in by_code.values()}
     applied, passed = [], []
-    with batched_events(), batched_notifications():
+    alone = connection.vendor == "postgresql"
+    # On PostgreSQL what the batch writes (notifications, audit events, declarations, steps, answers) is
+    # one statement (lib.rows.one_statement); elsewhere a statement each.
+    audited = events_for_statement() if alone else batched_events()
+    notified = notifications_for_statement() if alone else batched_notifications()
+    with audited as audit_events, notified as notifications:
         for event in events:
             declaration = event.declaration = declarations[event.declaration_id]
             done = apply_event(event, save=False, steps=steps[declaration.trade_id])
             (applied if done else passed).append(event)
-    update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
-    save_moved_steps(
+    moved = [
         step for by_code in steps.values() for step in by_code.values() if step.updated_at != read_at[step.pk]
-    )
+    ]
     # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
-    update_rows(DeclarationEvent, [*applied, *passed], ["applied", "pending"])
+    answered = [*applied, *passed]
+    if alone:
+        writes = one_statement(
+            objects_statement(notifications) if notifications else None,
+            audit_insert_sql(audit_events) if audit_events else None,
+            update_statement(Declaration, list(declarations.values()), ANSWERED_FIELDS),
+            update_statement(ChecklistStep, moved, STEP_MOVE_FIELDS) if moved else None,
+            update_statement(DeclarationEvent, answered, ["applied", "pending"]) if answered else None,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(*writes)
+        if audit_events:
+            link_soon()
+    else:
+        update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
+        save_moved_steps(moved)
+        update_rows(DeclarationEvent, answered, ["applied", "pending"])
     if applied:
         answers_applied.send(sender=DeclarationEvent, events=applied)
 
@@ -1260,8 +1414,16 @@ def _steps_locked(trades: list[Trade], codes) -> dict[int, dict[str, ChecklistSt
     its trade)."""
     by_pk = {t.pk: t for t in trades}
     found: dict[int, dict[str, ChecklistStep]] = {pk: {} for pk in by_pk}
-    rows = ChecklistStep.objects.select_for_update(of=("self",)).filter(trade_id__in=by_pk, code__in=codes)
-    for step in rows.order_by("pk"):
+    if codes is STEPS_MOVED and len(by_pk) <= APPLY_BATCH:
+        steps = [
+            instance(ChecklistStep, _STEP_FIELDS, row) for row in _LOCKED_STEPS_ROWS.rows(**_padded(by_pk))
+        ]
+    else:
+        steps = ChecklistStep.objects.select_for_update(of=("self",)).filter(
+            trade_id__in=by_pk, code__in=codes
+        )
+        steps = steps.order_by("pk")
+    for step in steps:
         step.trade = by_pk[step.trade_id]
         found[step.trade_id][step.code] = step
     return found

@@ -11,31 +11,39 @@ from django.conf import settings
 
 from ismit import outbox
 from ismit.customs import answers, services
-from ismit.customs.connectors import connector_for
-from ismit.customs.queries import declaration_to_deliver
+from ismit.customs.connectors import connector_for, store
+from ismit.customs.queries import DELIVERY_READ, declaration_to_deliver
 
 logger = logging.getLogger("ismit.customs")
 
 
-@outbox.handler(services.TOPIC)
-def deliver_declaration(message) -> None:
+@outbox.handler(services.TOPIC, read=DELIVERY_READ)
+def deliver_declaration(message) -> outbox.Then | None:
     """Send the declaration of an outbox message to its single window and note the conversation.
 
     Raises outbox.Retry (timeouts, connection errors, 5xx) or outbox.Permanent (4xx): the declaration is
-    marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do."""
-    found = declaration_to_deliver(message.idempotency_key)
+    marked failed when the outbox gives up on it. Sent already (a re-delivered task): nothing to do. The
+    declaration is read with the message's claim (DELIVERY_READ), else here; answers that arrived while
+    its send was noted are looked for with the delivery's record (services.held_answers_look)."""
+    found = (
+        message.claim_read
+        if hasattr(message, "claim_read")
+        else declaration_to_deliver(message.idempotency_key)
+    )
     if found is None:
         raise outbox.Permanent(f"no declaration has the idempotency key {message.idempotency_key}")
     declaration, correction_of = found
     if declaration.sent_at is not None:
-        return
+        return None
     try:
+        # The request and answer of a 202 are stored by record_sent, in the statement that notes the send.
         result = connector_for(declaration.channel).send(
             declaration.window,
             declaration,
             bytes(message.payload),
             declaration.idempotency_key,
             correction_of,
+            store=False,
         )
     except outbox.Permanent as exc:
         services.record_failed(declaration=declaration, reason=exc.reason)
@@ -44,7 +52,16 @@ def deliver_declaration(message) -> None:
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             services.record_failed(declaration=declaration, reason=exc.reason)
         raise
-    services.record_sent(declaration=declaration, result=result)
+    try:
+        declaration = services.record_sent(declaration=declaration, result=result, look_later=True)
+    except BaseException:
+        try:  # what was exchanged is kept, whatever happens next
+            store(result.request, result.response)
+        except Exception:
+            logger.exception("the messages of declaration %s could not be stored", declaration.pk)
+        raise
+    # Answers stored while the send was noted: looked for by the statement that records the delivery.
+    return services.held_answers_look(declaration)
 
 
 def poll_all() -> int:

@@ -75,6 +75,12 @@ class Prepared:
                 self._compiled[alias] = compiled
         return compiled
 
+    def statement(self, *, using: str = "default", **values: int) -> tuple[str, list]:
+        """(SQL, parameters) of the query with these values, for a caller that sends it within a statement
+        of its own (the values it reads are not converted)."""
+        sql, template, _ = self.sql(using)
+        return sql, [values[p.name] if isinstance(p, _Slot) else p for p in template]
+
     def rows(self, *, using: str = "default", **values: int) -> list[tuple]:
         sql, template, converters = self.sql(using)
         params = [values[p.name] if isinstance(p, _Slot) else p for p in template]

@@ -131,20 +131,9 @@ def deferred(
 
 
 def _flush(connection, statements: list[tuple[str, list[Any]]]) -> None:
-    if not statements:
-        return
-    *first, (last_sql, _last_params) = statements
-    steps = [f"w{n} AS ({sql})" for n, (sql, _params) in enumerate(first)]
-    sql = f"WITH {', '.join(steps)} {last_sql}" if steps else last_sql
-    params = [value for _sql, params in statements for value in params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _insert_sql(model: type[models.Model], names: tuple[str, ...], rows: Sequence[Sequence[Any]], alias: str):
-    sql, preparers, by_column = _statement(model, names, len(rows), alias)
-    columns = _columns(rows, preparers)
-    return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+    if statements:
+        with connection.cursor() as cursor:
+            cursor.execute(*one_statement(*statements))
 
 
 def insert_rows(
@@ -156,11 +145,36 @@ def insert_rows(
     size = max(connection.ops.bulk_batch_size([model._meta.get_field(n) for n in names], rows), 1)
     keys: list[Any] = []
     for start in range(0, len(rows), size):
-        sql, params = _insert_sql(model, names, rows[start : start + size], using)
+        batch = rows[start : start + size]
+        sql, preparers, by_column = _statement(model, names, len(batch), using)
+        columns = _columns(batch, preparers)
+        params = columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             keys.extend(key for (key,) in cursor.fetchall())
     return keys
+
+
+def insert_statement(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
+) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the INSERT insert_rows sends for these rows (one statement, RETURNING the
+    primary keys in the order of the rows), for a caller that sends it within a statement of its own (a
+    data-modifying WITH query on PostgreSQL)."""
+    sql, preparers, by_column = _statement(model, tuple(names), len(rows), using)
+    columns = _columns(rows, preparers)
+    return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+
+
+def objects_statement(objs: Sequence[models.Model]) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the INSERT insert_objects sends for these new instances of one model (each
+    field's value as its pre_save gives it), for a caller's own statement; their keys are not set."""
+    meta = type(objs[0])._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+    return insert_statement(
+        type(objs[0]), [f.attname for f in fields], rows, router.db_for_write(type(objs[0]))
+    )
 
 
 def insert_objects(objs: Sequence[models.Model]) -> None:
@@ -198,7 +212,7 @@ def _defer_insert(pending: _Deferred, model, fields: list, rows: list[list[Any]]
         rows = [[key, *row] for key, row in zip(keys, rows, strict=True)]
         for obj, key in zip(objs, keys, strict=True):
             setattr(obj, meta.auto_field.attname, key)
-    pending.statements.append(_insert_sql(model, names, rows, pending.using))
+    pending.statements.append(insert_statement(model, names, rows, pending.using))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = pending.using
@@ -214,26 +228,61 @@ def update_rows(model: type[models.Model], objs: Iterable[models.Model], fields:
     if connection.vendor != "postgresql":
         model.objects.using(alias).bulk_update(objs, fields)
         return len(objs)
+    statement = update_statement(model, objs, fields, alias)
+    pending = _deferring(alias)
+    if pending is not None:
+        pending.statements.append(statement)
+        return len(objs)
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+    return len(objs)
+
+
+def update_statement(
+    model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str], using: str = "default"
+) -> tuple[str, list[Any]]:
+    """(SQL, parameters) of the UPDATE update_rows sends on PostgreSQL, for a caller's own statement."""
+    connection = connections[using]
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
+    names = ", ".join(quote(column.column) for column in columns)
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+    if _by_column(columns, connection):
+        # One array a column: the statement's text is the same for any number of rows (and a value too long
+        # for its column fails on it rather than being cut by a cast to the column's size).
+        arrays = ", ".join(f"(%s)::{c.db_type(connection).split('(')[0]}[]" for c in columns)
+        params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for obj in objs] for c in columns]
+        sql = (
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
+            f"FROM UNNEST({arrays}) AS v ({names}) "
+            f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
+        )
+        return sql, params
     row = "(" + ", ".join(f"%s::{column.db_type(connection)}" for column in columns) + ")"
     params = [
         column.get_db_prep_save(getattr(obj, column.attname), connection)
         for obj in objs
         for column in columns
     ]
-    names = ", ".join(quote(column.column) for column in columns)
-    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
         f"FROM (VALUES {', '.join([row] * len(objs))}) AS v ({names}) "
         f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
-    pending = _deferring(alias)
-    if pending is not None:
-        pending.statements.append((sql, params))
-        return len(objs)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    return len(objs)
+    return sql, params
+
+
+def one_statement(*writes: tuple[str, list[Any]] | None) -> tuple[str, list[Any]]:
+    """Writes whose results the caller does not read (statements as the functions above make them; None:
+    nothing to write) as one statement, on PostgreSQL: each but the last a data-modifying WITH query. They
+    run on one snapshot and none sees another's rows: each must write rows of its own (no row written
+    twice), as writes of different tables do."""
+    parts = [w for w in writes if w is not None]
+    if not parts:
+        raise ValueError("nothing to write")
+    *first, (last_sql, last_params) = parts
+    if not first:
+        return last_sql, last_params
+    queries = ", ".join(f"write{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+    return f"WITH {queries} {last_sql}", [p for _, params in first for p in params] + list(last_params)

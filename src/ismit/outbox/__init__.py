@@ -10,6 +10,6 @@ deliver it through the handler registered for its topic:
         ...  # raise outbox.Retry(reason) for a transient failure, outbox.Permanent(reason) for a final one
 """
 
-from ismit.outbox.handlers import Permanent, Retry, get_handler, handler
+from ismit.outbox.handlers import ClaimRead, Permanent, Retry, Then, get_handler, handler
 
-__all__ = ["Permanent", "Retry", "get_handler", "handler"]
+__all__ = ["ClaimRead", "Permanent", "Retry", "Then", "get_handler", "handler"]

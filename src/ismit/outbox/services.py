@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -30,7 +31,7 @@ from ismit.audit.services import record_event
 from ismit.lib import returning
 from ismit.lib.rows import insert_objects
 from ismit.lib.scoping import ActorLike
-from ismit.outbox.handlers import Permanent, Retry, get_handler
+from ismit.outbox.handlers import ClaimRead, Permanent, Retry, Then, claim_reads, get_handler
 from ismit.outbox.models import IdempotencyRecord, OutboxAttempt, OutboxMessage, Outcome, Status
 
 logger = logging.getLogger("ismit.outbox")
@@ -195,13 +196,35 @@ def _claim_due(
             return None
         return OutboxMessage.objects.get(pk=message_id)
     adapt = connection.ops.adapt_datetimefield_value
+    params = [Status.SENDING.value, adapt(locked_until), token, message_id, Status.PENDING.value, adapt(now)]
+    reads = sorted(claim_reads().items()) if connection.vendor == "postgresql" else []
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM.format(columns=_MESSAGE.columns()),
-            [Status.SENDING.value, adapt(locked_until), token, message_id, Status.PENDING.value, adapt(now)],
-        )
+        cursor.execute(_claim_sql(tuple(reads)), [*params, *(topic for topic, _ in reads)])
         row = cursor.fetchone()
-    return _MESSAGE.instance(row) if row is not None else None
+    if row is None:
+        return None
+    size = len(_MESSAGE.fields)
+    message = _MESSAGE.instance(row[:size])
+    for topic, read in reads:
+        if topic == message.topic:
+            message.claim_read = read.load(row[size : size + read.width])
+        size += read.width
+    return message
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_sql(reads: tuple[tuple[str, ClaimRead], ...]) -> str:
+    """The claim, with what the handlers read about their message (ClaimRead) joined to it (PostgreSQL)."""
+    claim = _CLAIM.format(columns=_MESSAGE.columns())
+    if not reads:
+        return claim
+    key = 'claimed."idempotency_key"'
+    joined = "".join(
+        f' LEFT JOIN LATERAL ({read.sql().format(key=key)}) AS read{n} ON claimed."topic" = %s'
+        for n, (_, read) in enumerate(reads)
+    )
+    selected = "".join(f", read{n}.*" for n in range(len(reads)))
+    return f"WITH claimed AS ({claim}) SELECT claimed.*{selected} FROM claimed{joined}"  # noqa: S608 - no values
 
 
 def _claim(message_id: int) -> _Claim | None:
@@ -283,9 +306,12 @@ def _finish(
     error: str = "",
     next_attempt_at: dt.datetime | None = None,
     attempt: dict[str, Any] | None = None,
+    then: Then | None = None,
+    read: list | None = None,
 ) -> bool:
     """Move a claimed message to its next state, if this worker still holds the claim; record the
-    `attempt` (OutboxAttempt's fields) whether it does or not."""
+    `attempt` (OutboxAttempt's fields) whether it does or not. `then`: read by the same statement
+    (PostgreSQL), its value appended to `read`."""
     fields: dict[str, Any] = {"status": status, "locked_until": None, "claim_token": "", "last_error": error}
     if status == Status.DELIVERED:
         fields["delivered_at"] = now
@@ -295,7 +321,7 @@ def _finish(
     if attempt is not None and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                _FINISH,
+                _FINISH if then is None else f"{_FINISH}, ({then.sql})",
                 [
                     status,
                     error,
@@ -312,9 +338,12 @@ def _finish(
                     attempt["outcome"],
                     attempt["error"],
                     attempt["worker"],
+                    *(then.params if then is not None else ()),
                 ],
             )
-            updated = cursor.fetchone()[0]
+            updated, *value = cursor.fetchone()
+        if then is not None and read is not None:
+            read.append(value[0])
     else:
         updated = OutboxMessage.objects.filter(
             pk=message.pk, status=Status.SENDING, claim_token=token
@@ -348,12 +377,13 @@ def deliver_message(*, message_id: int, worker: str = "") -> str | None:
         return None
     message = claim.message
     retry_after: float | None = None
+    then: Then | None = None
     start = time.monotonic()
     try:
         handler = get_handler(message.topic)
         if handler is None:
             raise Retry(f"No delivery handler is registered for the topic {message.topic!r} in this worker.")
-        handler(message)
+        then = handler(message)
     except Retry as exc:
         outcome, error, retry_after = Outcome.RETRY, exc.reason, exc.after
     except Permanent as exc:
@@ -391,12 +421,32 @@ def deliver_message(*, message_id: int, worker: str = "") -> str | None:
     # On PostgreSQL the next state and the attempt are one statement: a transaction only for a dead letter
     # (audited with it).
     alone = status != Status.DEAD and connection.vendor == "postgresql"
+    then = then if isinstance(then, Then) and outcome == Outcome.DELIVERED else None
+    read: list = []
     with contextlib.nullcontext() if alone else transaction.atomic():
         moved = _finish(
-            message, claim.token, status, now, error=error, next_attempt_at=next_at, attempt=attempt
+            message,
+            claim.token,
+            status,
+            now,
+            error=error,
+            next_attempt_at=next_at,
+            attempt=attempt,
+            then=then if alone else None,
+            read=read,
         )
         if moved and status == Status.PENDING:
             _dispatch_on_commit([message.pk], countdown=delay)
+    if then is not None:
+        if not read:
+            with connection.cursor() as cursor:
+                cursor.execute(then.sql, list(then.params))
+                row = cursor.fetchone()
+            read.append(row[0] if row else None)
+        try:
+            then.then(read[0])
+        except Exception:  # the delivery is recorded: what follows it must not fail the task
+            logger.exception("outbox message %s: what follows its delivery failed", message.pk)
     return outcome
 
 

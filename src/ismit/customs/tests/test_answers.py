@@ -9,6 +9,7 @@ from django.test import Client
 
 from ismit.accounts.models import Notification
 from ismit.audit.models import AuditEvent
+from ismit.customs import services
 from ismit.customs.connectors import WcoXmlConnector
 from ismit.customs.models import Declaration, DeclarationEvent, DeclarationStatus, ExchangedMessage
 from ismit.customs.services import record_sent, submit_declaration
@@ -193,6 +194,40 @@ def test_answers_that_come_before_the_conversation_is_noted_are_applied_when_it_
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.GOODS_EXITED and declaration.mrn
     assert waiting.filter(declaration=declaration, applied=True).count() == len(FLOW)
+
+
+def test_answers_stored_while_the_send_is_noted_are_applied_once_the_delivery_is_recorded(
+    cashew_trade, exporter, window, relay, callback_client, monkeypatch
+):
+    """A callback that did not see the conversation yet (it was being noted) holds its answers; the worker
+    looks for them with the record of its delivery (services.held_answers_look), after noting the send."""
+    declaration = submit_declaration(actor=exporter, trade=cashew_trade)
+    note = services.record_sent
+
+    def noted_while_answers_arrive(*, declaration, result, **kwargs):
+        callbacks = relay.wait(result.conversation_id, len(FLOW))
+        for callback in callbacks:  # held: the conversation is not noted yet
+            assert replay(callback_client, callback).status_code == 204
+        held = DeclarationEvent.objects.filter(conversation_id=result.conversation_id, declaration=None)
+        assert held.count() == len(FLOW)
+        # Stored "meanwhile": not there yet when the send is noted, there once it is.
+        hidden = held.update(conversation_id="elsewhere")
+        noted = note(declaration=declaration, result=result, **kwargs)
+        assert (
+            DeclarationEvent.objects.filter(conversation_id="elsewhere").update(
+                conversation_id=result.conversation_id
+            )
+            == hidden
+        )
+        assert Declaration.objects.get(pk=declaration.pk).status == DeclarationStatus.SENT
+        return noted
+
+    monkeypatch.setattr(services, "record_sent", noted_while_answers_arrive)
+    assert deliver(declaration) == "delivered"
+    declaration.refresh_from_db()
+    assert declaration.status == DeclarationStatus.GOODS_EXITED and declaration.mrn
+    events = DeclarationEvent.objects.filter(conversation_id=declaration.conversation_id)
+    assert events.filter(declaration=declaration, applied=True).count() == len(FLOW)
 
 
 def test_a_callback_with_a_bad_signature_is_refused(cashew_trade, exporter, window, relay, callback_client):

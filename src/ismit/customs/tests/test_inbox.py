@@ -22,7 +22,7 @@ from ismit.trades.services import duplicate_trade
 pytestmark = pytest.mark.django_db
 
 ANSWERS = 5  # the cashew trade: received, accepted, documents required, cleared, goods exited
-BATCH_STATEMENTS = 11  # applying the answers waiting, however many declarations they are about
+BATCH_STATEMENTS = 7  # applying the answers waiting, however many declarations they are about
 
 
 @pytest.fixture
