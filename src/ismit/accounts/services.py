@@ -39,6 +39,7 @@ from ismit.audit.services import record_event
 from ismit.lib.errors import FieldErrors
 from ismit.lib.identifiers import check_identifier
 from ismit.lib.prepared import Prepared, concrete_attnames, instance, prefixed, split
+from ismit.lib.rows import insert_objects
 from ismit.lib.scoping import ADMIN, CHANGE
 
 ORG_FIELDS = ("legal_name", "country", "street", "city", "postcode", "subdivision", "email", "phone")
@@ -600,23 +601,7 @@ def batched_notifications() -> Iterator[None]:
     finally:
         _batch.state = None
     if state.rows:
-        Notification.objects.bulk_create(state.rows)
-    if state.mails:
-        mails = state.mails
-        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
-
-
-@contextmanager
-def notifications_for_statement() -> Iterator[list[Notification]]:
-    """As batched_notifications, but the block's notifications are left unsaved in the list yielded: the
-    caller writes them in a statement of its own (lib.rows.objects_statement), inside its transaction;
-    their e-mails are sent once that commits."""
-    outer = getattr(_batch, "state", None)
-    _batch.state = state = _Batch()
-    try:
-        yield state.rows
-    finally:
-        _batch.state = outer
+        insert_objects(state.rows)  # with the caller's other writes inside lib.rows.deferred
     if state.mails:
         mails = state.mails
         transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from ismit import outbox
 from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation, User
-from ismit.accounts.services import batched_notifications, notifications_for_statement, notify
+from ismit.accounts.services import batched_notifications, notify
 from ismit.audit.services import batched_events, events_for_statement, link_soon, record_event
 from ismit.audit.services import insert_sql as audit_insert_sql
 from ismit.compliance.check import run_check
@@ -80,10 +80,7 @@ from ismit.lib.prepared import (
 from ismit.lib.rows import (
     deferred,
     insert_objects,
-    objects_statement,
-    one_statement,
     update_rows,
-    update_statement,
 )
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.models import OutboxMessage
@@ -91,7 +88,6 @@ from ismit.outbox.services import enqueue
 from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope, StepStatus, Trade
 from ismit.trades.queries import grant_for
 from ismit.trades.services import (
-    STEP_MOVE_FIELDS,
     GoodsItemData,
     move_locked_step,
     save_moved_steps,
@@ -1145,37 +1141,23 @@ def _apply_waiting(declarations: dict[int, Declaration]) -> None:
     steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
     read_at = {step.pk: step.updated_at for by_code in steps.values() for step in by_code.values()}
     applied, passed = [], []
-    alone = connection.vendor == "postgresql"
-    # On PostgreSQL what the batch writes (notifications, audit events, declarations, steps, answers) is
-    # one statement (lib.rows.one_statement); elsewhere a statement each.
-    audited = events_for_statement() if alone else batched_events()
-    notified = notifications_for_statement() if alone else batched_notifications()
-    with audited as audit_events, notified as notifications:
-        for event in events:
-            declaration = event.declaration = declarations[event.declaration_id]
-            done = apply_event(event, save=False, steps=steps[declaration.trade_id])
-            (applied if done else passed).append(event)
-    moved = [
-        step for by_code in steps.values() for step in by_code.values() if step.updated_at != read_at[step.pk]
-    ]
-    # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
-    answered = [*applied, *passed]
-    if alone:
-        writes = one_statement(
-            objects_statement(notifications) if notifications else None,
-            audit_insert_sql(audit_events) if audit_events else None,
-            update_statement(Declaration, list(declarations.values()), ANSWERED_FIELDS),
-            update_statement(ChecklistStep, moved, STEP_MOVE_FIELDS) if moved else None,
-            update_statement(DeclarationEvent, answered, ["applied", "pending"]) if answered else None,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(*writes)
-        if audit_events:
-            link_soon()
-    else:
+    # What the batch writes (notifications, audit events, declarations, steps, answers) goes as one
+    # statement at the end on PostgreSQL (lib.rows.deferred); elsewhere a statement each.
+    with deferred():
+        with batched_events(write=insert_objects), batched_notifications():
+            for event in events:
+                declaration = event.declaration = declarations[event.declaration_id]
+                done = apply_event(event, save=False, steps=steps[declaration.trade_id])
+                (applied if done else passed).append(event)
         update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
-        save_moved_steps(moved)
-        update_rows(DeclarationEvent, answered, ["applied", "pending"])
+        save_moved_steps(
+            step
+            for by_code in steps.values()
+            for step in by_code.values()
+            if step.updated_at != read_at[step.pk]
+        )
+        # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
+        update_rows(DeclarationEvent, [*applied, *passed], ["applied", "pending"])
     if applied:
         answers_applied.send(sender=DeclarationEvent, events=applied)
 

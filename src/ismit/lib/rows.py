@@ -145,10 +145,7 @@ def insert_rows(
     size = max(connection.ops.bulk_batch_size([model._meta.get_field(n) for n in names], rows), 1)
     keys: list[Any] = []
     for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        sql, preparers, by_column = _statement(model, names, len(batch), using)
-        columns = _columns(batch, preparers)
-        params = columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
+        sql, params = insert_statement(model, names, rows[start : start + size], using)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             keys.extend(key for (key,) in cursor.fetchall())
@@ -164,17 +161,6 @@ def insert_statement(
     sql, preparers, by_column = _statement(model, tuple(names), len(rows), using)
     columns = _columns(rows, preparers)
     return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
-
-
-def objects_statement(objs: Sequence[models.Model]) -> tuple[str, list[Any]]:
-    """(SQL, parameters) of the INSERT insert_objects sends for these new instances of one model (each
-    field's value as its pre_save gives it), for a caller's own statement; their keys are not set."""
-    meta = type(objs[0])._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-    rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
-    return insert_statement(
-        type(objs[0]), [f.attname for f in fields], rows, router.db_for_write(type(objs[0]))
-    )
 
 
 def insert_objects(objs: Sequence[models.Model]) -> None:
