@@ -68,11 +68,17 @@ def _by_column(fields: list[models.Field], connection) -> bool:
     """Whether the rows go as one array a column (PostgreSQL's UNNEST, as bulk_create does there): one
     short statement for any number of rows, whose text the driver parses once."""
     return connection.vendor == "postgresql" and not any(
-        hasattr(field, "get_placeholder")
+        (hasattr(field, "get_placeholder") and not _plain_placeholder(field, connection))
         or (field.target_field if field.is_relation else field).get_internal_type()
         not in connection.data_types
         for field in fields
     )
+
+
+def _plain_placeholder(field: models.Field, connection) -> bool:
+    """A binary column whose placeholder is a plain %s on this database (PostgreSQL's bytea): its values
+    go in an array like any other's."""
+    return isinstance(field, models.BinaryField) and connection.ops.binary_placeholder_sql(None) == "%s"
 
 
 @functools.lru_cache(maxsize=256)
