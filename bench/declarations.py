@@ -56,6 +56,7 @@ SETUP_PROCESSES = int(os.environ.get("BENCH_DECL_SETUP_PROCESSES", "2"))
 TIMEOUT_S = float(os.environ.get("BENCH_DECL_TIMEOUT_S", str(max(900, COUNT * 0.6))))
 CLIENT_ID, SECRET = "ismit-bench", "bench-" + secrets.token_hex(16)
 FINAL = ("goods_exited", "rejected", "failed")
+SIM_SENDERS = int(os.environ.get("BENCH_DECL_SIM_SENDERS", "8"))
 STAGE_SAMPLE = int(os.environ.get("BENCH_DECL_STAGE_SAMPLE", "30"))
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -265,6 +266,7 @@ def sim_args(port: int, db: Path, callback_url: str = "") -> list[str]:
         f"--secret={SECRET}",
         "--delay=0",
         "--jitter=0",
+        f"--senders={SIM_SENDERS}",
     ]
     return args + ([f"--callback-url={callback_url}"] if callback_url else [])
 
