@@ -107,7 +107,7 @@ STAGES = """
 import statistics, time
 from ismit.accounts.actors import actor_for
 from ismit.accounts.models import Organisation, User
-from ismit.customs import answers, services
+from ismit.customs import answers, applying, services
 from ismit.customs.connectors import get_json
 from ismit.customs.models import Declaration, DeclarationEvent, SingleWindow
 from ismit.outbox.models import OutboxMessage
@@ -158,10 +158,10 @@ def receive(item):
 # applied together, as the task does).
 answers.apply_soon = lambda: None
 _, store_ms = timed(sorted(items, key=lambda i: i["sequence"]), receive)
-services.apply_pending_answers(batch=5)  # warm-up, untimed: a running worker has applied answers before
+applying.apply_pending_answers(batch=5)  # warm-up, untimed: a running worker has applied answers before
 waiting = DeclarationEvent.objects.filter(pending=True).count()
 start = time.perf_counter()
-while services.apply_pending_answers():
+while applying.apply_pending_answers():
     pass
 apply_ms = (time.perf_counter() - start) * 1000 / waiting
 _, again_ms = timed(items, receive)  # the same notifications again: a duplicated callback

@@ -8,7 +8,7 @@ Each notification is stored once (ExchangedMessage, its body and SHA-256 in the 
 the answers waiting (tasks.apply_answers_task, sent by apply_soon; the beat's polling pass catches up on a
 lost task), each declaration's under its lock in the order the window issued them
 (X-Notification-Sequence): a late one is kept but changes nothing, and a final status never changes
-(services.apply_pending_answers, services.apply_event). An answer that arrives before the platform noted
+(applying.apply_pending_answers, applying.apply_event). An answer that arrives before the platform noted
 the conversation it belongs to (the window answers fast) is held, and applied when the conversation is
 noted.
 
@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from lxml import etree
 
-from ismit.customs import queries, services
+from ismit.customs import applying, queries
 from ismit.customs.connectors import get_json, record_message
 from ismit.customs.models import (
     FINAL_STATUSES,
@@ -522,10 +522,10 @@ def attach_waiting(conversation_id: str, base_url: str, client_id: str) -> int:
         window = SingleWindow.objects.filter(base_url=base_url, client_id=client_id).order_by("pk").first()
         if window is None:
             return 0
-        declaration = services.head_of_conversation(window, conversation_id)
+        declaration = applying.head_of_conversation(window, conversation_id)
         if declaration is None:
             return 0
-        return services.attach_pending(declaration)
+        return applying.attach_pending(declaration)
 
 
 def attach_all_waiting() -> int:

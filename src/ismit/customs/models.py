@@ -391,7 +391,7 @@ class ExchangedMessage(models.Model):
 class DeclarationEvent(models.Model):
     """One answer of a single window about a declaration: what it said, and whether it was applied.
 
-    Pending: stored by the callback (or a poll), to be applied by a worker (services.apply_pending_answers)
+    Pending: stored by the callback (or a poll), to be applied by a worker (applying.apply_pending_answers)
     with the other answers of its declaration waiting, in their order. Not applied: it came late (a later
     answer of the conversation was applied already) or the declaration had reached a final status. Without
     a declaration: it arrived before the platform had recorded the conversation it belongs to; it is

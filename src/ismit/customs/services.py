@@ -1,10 +1,10 @@
 """Writes of the customs app: submit a declaration, answer a query with a correction, record what the
-single window answered (and what follows from it: the checklist, notifications, the audit log), and
-configure single windows.
+outbox did with a declaration (sent, failed), and configure single windows.
 
 A declaration is written with its outbox message in one transaction; a worker delivers it
-(tasks.deliver_declaration) and records the conversation (record_sent); every answer of the window is
-applied in the order the window issued it (apply_event), never back to an earlier status.
+(tasks.deliver_declaration) and records the conversation (record_sent); the window's answers are applied
+by applying.py (apply_event: in the order the window issued them, never back to an earlier status), and
+what follows from a status (the checklist, notifications) is in checklist.py.
 """
 
 from __future__ import annotations
@@ -15,42 +15,34 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists
-from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.functional import lazy
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ismit import outbox
 from ismit.accounts.actors import Actor
-from ismit.accounts.models import Organisation, User
-from ismit.accounts.services import batched_notifications, notify
+from ismit.accounts.models import Organisation
 from ismit.audit.services import batched_events, events_for_statement, link_soon, record_event
 from ismit.audit.services import insert_sql as audit_insert_sql
 from ismit.compliance.check import run_check
 from ismit.customs import connectors
-from ismit.customs import reasons as reason_texts
+from ismit.customs.answers import attach_waiting
+from ismit.customs.applying import attach_pending
+from ismit.customs.checklist import STEP_CODES, STEP_FIELDS, after_status, move_step
 from ismit.customs.connectors import CONNECTORS, SendResult, connector_for
 from ismit.customs.models import (
     CLOSED_STATUSES,
-    FINAL_STATUSES,
     Channel,
     CustomsQuery,
     Declaration,
-    DeclarationEvent,
     DeclarationStatus,
-    ExchangedMessage,
     Procedure,
     QueryStatus,
     SingleWindow,
 )
 from ismit.customs.queries import answers_held, answers_held_statement, declaration_country, windows_for
-from ismit.customs.signals import answers_applied
 from ismit.documents.data import trade_for_documents
 from ismit.documents.generators.wco import default_lrn
 from ismit.documents.models import IssuedDocument, SigningKey
@@ -80,7 +72,6 @@ from ismit.lib.prepared import (
 from ismit.lib.rows import (
     deferred,
     insert_objects,
-    update_rows,
 )
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.models import OutboxMessage
@@ -89,23 +80,16 @@ from ismit.trades.models import ChecklistStep, Direction, GoodsItem, GrantScope,
 from ismit.trades.queries import grant_for
 from ismit.trades.services import (
     GoodsItemData,
-    move_locked_step,
     save_moved_steps,
-    set_step_status,
     update_goods_item,
 )
 
 logger = logging.getLogger("ismit.customs")
 _UNREAD = object()  # a _Locked's step: not read with the lock (read by _locked_step)
-_STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 TOPIC = "customs.declaration"
 S = DeclarationStatus
 PROCEDURE_CODES = {Direction.EXPORT: "1040", Direction.IMPORT: "4000"}  # DE 1/10, as the WCO generator writes
-STEP_CODES = {
-    Direction.EXPORT: ("export_declaration", "export_release"),
-    Direction.IMPORT: ("import_declaration", "import_release"),
-}
 MAX_ANSWER = 512  # characters of an answer to a query (WCO StatementDescription an..512)
 
 
@@ -205,7 +189,7 @@ _LOCKED_STEP_ROWS = Prepared(
         ChecklistStep.objects.select_for_update()
         .filter(trade_id=trade_id, code=code)
         .order_by()
-        .values_list(*_STEP_FIELDS)[:1]
+        .values_list(*STEP_FIELDS)[:1]
     ),
     "trade_id",
     text=("code",),
@@ -275,7 +259,7 @@ def _submission_lock_sql() -> str:
         f"WITH ids AS MATERIALIZED (SELECT {', '.join(next_id(m) for m in _RESERVED)}) "  # noqa: S608 - model names
         f"SELECT t.{quote('status')}, EXISTS(SELECT 1 FROM {table(SigningKey)} k "
         f"WHERE k.{quote(key.pk.column)} = %s AND k.{quote('status')} = ANY(%s)), ids.*, "
-        f"{_columns('s', ChecklistStep, _STEP_FIELDS)}, {_columns('p', IssuedDocument, _DOCUMENT_FIELDS)}, "
+        f"{_columns('s', ChecklistStep, STEP_FIELDS)}, {_columns('p', IssuedDocument, _DOCUMENT_FIELDS)}, "
         f"{_columns('d', Declaration, _DECLARATION_FIELDS)} "
         f"FROM {table(Trade)} t CROSS JOIN ids "
         f"LEFT JOIN LATERAL (SELECT * FROM {table(ChecklistStep)} WHERE trade_id = t.id AND code = %s "
@@ -290,7 +274,7 @@ def _submission_lock_sql() -> str:
 @functools.cache
 def _submission_converters() -> tuple[list, list, list]:
     return (
-        row_converters(ChecklistStep, _STEP_FIELDS),
+        row_converters(ChecklistStep, STEP_FIELDS),
         row_converters(IssuedDocument, _DOCUMENT_FIELDS),
         row_converters(Declaration, _DECLARATION_FIELDS),
     )
@@ -326,16 +310,16 @@ def _lock_for_submission(trade: Trade, prepared: PreparedIssue, step_code: str) 
     ids = {model: [first[2 + n]] for n, model in enumerate(_RESERVED)}
     step_conv, document_conv, declaration_conv = _submission_converters()
     step_row, document_row, _ = split(
-        first[2 + len(_RESERVED) :], len(_STEP_FIELDS), len(_DOCUMENT_FIELDS), len(_DECLARATION_FIELDS)
+        first[2 + len(_RESERVED) :], len(STEP_FIELDS), len(_DOCUMENT_FIELDS), len(_DECLARATION_FIELDS)
     )
     step = None
     if step_row[0] is not None:
-        step = instance(ChecklistStep, _STEP_FIELDS, converted(step_row, step_conv))
+        step = instance(ChecklistStep, STEP_FIELDS, converted(step_row, step_conv))
         ChecklistStep.trade.field.set_cached_value(step, trade)
     document = None
     if document_row[0] is not None:
         document = instance(IssuedDocument, _DOCUMENT_FIELDS, converted(document_row, document_conv))
-    width = 2 + len(_RESERVED) + len(_STEP_FIELDS) + len(_DOCUMENT_FIELDS)
+    width = 2 + len(_RESERVED) + len(STEP_FIELDS) + len(_DOCUMENT_FIELDS)
     declarations = [
         instance(Declaration, _DECLARATION_FIELDS, converted(row[width:], declaration_conv))
         for row in rows
@@ -355,7 +339,7 @@ def _locked_step(trade: Trade, code: str) -> ChecklistStep | None:
     rows = _LOCKED_STEP_ROWS.rows(trade_id=trade.pk, code=code)
     if not rows:
         return None
-    step = instance(ChecklistStep, _STEP_FIELDS, rows[0])
+    step = instance(ChecklistStep, STEP_FIELDS, rows[0])
     ChecklistStep.trade.field.set_cached_value(step, trade)
     return step
 
@@ -415,35 +399,6 @@ def _issue(actor: Actor, trade: Trade, channel: str):
         actor=actor, trade=trade, kinds=[connector.document_kind], language=_language(), checked=True
     )[0]
     return document, read_content(document)
-
-
-def _move_step(
-    *,
-    trade_id: int,
-    code: str,
-    status: str,
-    note: str,
-    organisation: Organisation | None,
-    actor: Actor | None,
-    step: ChecklistStep | None = None,
-    locked: bool = False,
-) -> bool:
-    """Move the trade's step `code` (read here unless given), unless it does not apply, is done already,
-    or says this already. `locked`: the step was given read under its lock (with its trade) and is not
-    written here (trades.services.save_moved_steps). True when it moved."""
-    if step is None:
-        step = ChecklistStep.objects.filter(trade_id=trade_id, code=code).first()
-    if step is None or step.status == StepStatus.NOT_NEEDED:
-        return False
-    if step.status == StepStatus.DONE and status != StepStatus.DONE:
-        return False  # a done step is not reopened by an answer about it
-    if step.status == status and step.note == note[:300]:
-        return False
-    if locked:
-        move_locked_step(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
-    else:
-        set_step_status(actor=actor, step=step, status=status, note=note, acting_organisation=organisation)
-    return True
 
 
 def _enqueue(declaration: Declaration, body: bytes, *, fresh_key: bool = False) -> OutboxMessage:
@@ -515,7 +470,7 @@ def _write_declaration(
     )
     code = STEP_CODES[trade.direction][0]
     step = _locked_step(trade, code) if locked.step is _UNREAD else locked.step
-    if _move_step(
+    if move_step(
         trade_id=trade.pk,
         code=code,
         status=StepStatus.IN_PROGRESS,
@@ -872,8 +827,6 @@ def record_sent(*, declaration: Declaration, result: SendResult, look_later: boo
             declaration, held = noted
             conversation, window = declaration.conversation_id, declaration.window
             if held:
-                from ismit.customs.answers import attach_waiting  # answers imports this module
-
                 attach_waiting(conversation, window.base_url, window.client_id)
             elif not look_later:
                 _attach_waiting_on_commit(declaration)
@@ -909,8 +862,6 @@ def held_answers_look(declaration: Declaration) -> outbox.Then:
 
     def then(found) -> None:
         if found is not None:
-            from ismit.customs.answers import attach_waiting  # answers imports this module
-
             attach_waiting(*args)
 
     return outbox.Then(sql=sql, params=tuple(params), then=then)
@@ -950,8 +901,6 @@ def _note_send(declaration: Declaration, result: SendResult, now) -> tuple[Decla
 
 
 def _attach_waiting(conversation_id: str, base_url: str, client_id: str) -> None:
-    from ismit.customs.answers import attach_waiting  # answers imports this module
-
     if answers_held(conversation_id, base_url, client_id):  # most often none: they came after it was noted
         attach_waiting(conversation_id, base_url, client_id)
 
@@ -971,464 +920,13 @@ def record_failed(*, declaration: Declaration, reason: str) -> None:
         declaration.status_at = timezone.now()
         declaration.reasons = [{"code": "", "text": reason[:500], "item": None, "tag": None, "pointer": ""}]
         declaration.save(update_fields=["status", "status_at", "reasons"])
-        _after_status(declaration, S.FAILED, event=None)
+        after_status(declaration, S.FAILED, event=None)
         record_event(
             actor=None,
             organisation_id=declaration.organisation_id,
             action="customs.declaration_failed",
             obj=declaration,
             changes={"status": [old, S.FAILED], "reason": reason[:500]},
-        )
-
-
-def head_of_conversation(
-    window: SingleWindow, conversation_id: str, *, lock: bool = True
-) -> Declaration | None:
-    """The newest declaration version of a conversation with this window's endpoint (its answers apply
-    there), locked for the caller's transaction."""
-    if not conversation_id:
-        return None
-    declarations = Declaration.objects.filter(
-        conversation_id=conversation_id,
-        window__base_url=window.base_url,
-        window__client_id=window.client_id,
-    ).order_by("-version")
-    if lock:
-        declarations = declarations.select_for_update(of=("self",), no_key=True)
-    # What applying an answer reads (services._after_status), in the same statement.
-    return declarations.select_related("trade", "submitted_by", "submitted_by_organisation").first()
-
-
-APPLY_BATCH = 50  # declarations whose waiting answers one transaction applies
-
-
-def apply_pending_answers(*, batch: int = APPLY_BATCH) -> int:
-    """Apply the stored answers that wait (DeclarationEvent.pending) of up to `batch` declarations, in one
-    transaction: each declaration locked (those another worker holds are skipped: it is applying them), its
-    answers in the order the window issued them. Returns how many declarations were applied.
-
-    Should one declaration fail, the others are applied one transaction each; its answers keep waiting
-    (logged) for the next pass."""
-    claimed: list[int] = []
-    try:
-        with transaction.atomic():
-            declarations = _claim_waiting(batch)
-            claimed = list(declarations)
-            _apply_waiting(declarations)
-    except Exception:
-        if not claimed:
-            raise
-        logger.exception(
-            "applying the answers of %s declarations together failed: one at a time", len(claimed)
-        )
-        failed = 0
-        for pk in claimed:
-            try:
-                with transaction.atomic():
-                    _apply_waiting(_claim_waiting(1, among=[pk]))
-            except Exception:
-                failed += 1
-                logger.exception("the answers of declaration %s could not be applied", pk)
-        return len(claimed) - failed
-    return len(claimed)
-
-
-_DECLARATION_FIELDS = concrete_attnames(Declaration)
-_TRADE_FIELDS = concrete_attnames(Trade)
-_USER_FIELDS = concrete_attnames(User)
-_ORGANISATION_FIELDS = concrete_attnames(Organisation)
-# _claim_waiting's read of a full batch, prepared (lib.prepared): every pass of the worker runs it.
-_CLAIM_ROWS = Prepared(
-    lambda: (
-        Declaration.objects.filter(
-            pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
-        )
-        .select_for_update(skip_locked=True, of=("self",), no_key=True)
-        .order_by("pk")
-        .values_list(
-            *_DECLARATION_FIELDS,
-            *prefixed("trade", _TRADE_FIELDS),
-            *prefixed("submitted_by", _USER_FIELDS),
-            *prefixed("submitted_by_organisation", _ORGANISATION_FIELDS),
-        )[:APPLY_BATCH]
-    )
-)
-
-
-def _claimed(row) -> Declaration:
-    declaration_row, trade_row, user_row, organisation_row = split(
-        row, len(_DECLARATION_FIELDS), len(_TRADE_FIELDS), len(_USER_FIELDS), len(_ORGANISATION_FIELDS)
-    )
-    declaration = instance(Declaration, _DECLARATION_FIELDS, declaration_row)
-    declaration.trade = instance(Trade, _TRADE_FIELDS, trade_row)
-    declaration.submitted_by = (
-        instance(User, _USER_FIELDS, user_row) if declaration.submitted_by_id is not None else None
-    )
-    declaration.submitted_by_organisation = instance(Organisation, _ORGANISATION_FIELDS, organisation_row)
-    return declaration
-
-
-def _claim_waiting(batch: int, *, among: list[int] | None = None) -> dict[int, Declaration]:
-    """Declarations with answers waiting, locked for the caller's transaction (skipping those locked
-    already), by id, with what applying an answer reads."""
-    if among is None and batch == APPLY_BATCH:
-        return {d.pk: d for d in map(_claimed, _CLAIM_ROWS.rows())}
-    waiting = Declaration.objects.filter(
-        pk__in=DeclarationEvent.objects.filter(pending=True).values("declaration_id")
-    )
-    if among is not None:
-        waiting = waiting.filter(pk__in=among)
-    waiting = (
-        waiting.select_for_update(skip_locked=True, of=("self",), no_key=True)
-        .select_related("trade", "submitted_by", "submitted_by_organisation")
-        .order_by("pk")
-    )
-    return {d.pk: d for d in waiting[:batch]}
-
-
-# The reads of a batch, prepared (lib.prepared) for any number of declarations up to APPLY_BATCH: their ids
-# padded to that many (the first one repeated), so that one SQL serves every batch.
-_BATCH_IDS = tuple(f"id{n}" for n in range(APPLY_BATCH))
-_EVENT_FIELDS = concrete_attnames(DeclarationEvent)
-_WAITING_EVENT_ROWS = Prepared(
-    lambda **ids: (
-        DeclarationEvent.objects.filter(declaration_id__in=list(ids.values()), pending=True)
-        .order_by("declaration_id", "sequence", "pk")
-        .values_list(*_EVENT_FIELDS, "message__sha256")
-    ),
-    *_BATCH_IDS,
-)
-_LOCKED_STEPS_ROWS = Prepared(
-    lambda **ids: (
-        ChecklistStep.objects.select_for_update(of=("self",))
-        .filter(trade_id__in=list(ids.values()), code__in=STEPS_MOVED)
-        .order_by("pk")
-        .values_list(*_STEP_FIELDS)
-    ),
-    *_BATCH_IDS,
-)
-
-
-def _padded(ids) -> dict[str, int]:
-    ids = list(dict.fromkeys(ids))
-    return dict(zip(_BATCH_IDS, ids + ids[:1] * (APPLY_BATCH - len(ids)), strict=True))
-
-
-def _waiting_events(declarations: dict[int, Declaration]) -> list[DeclarationEvent]:
-    """The answers waiting of these declarations, in the order to apply them, each with its message's hash
-    (what apply_event reads of it)."""
-    if len(declarations) > APPLY_BATCH:
-        return list(
-            DeclarationEvent.objects.filter(declaration_id__in=declarations, pending=True)
-            .select_related("message")
-            .defer("message__content", "message__headers")
-            .order_by("declaration_id", "sequence", "pk")
-        )
-    events = []
-    for row in _WAITING_EVENT_ROWS.rows(**_padded(declarations)):
-        event = instance(DeclarationEvent, _EVENT_FIELDS, row[:-1])
-        if event.message_id is not None:
-            message = instance(ExchangedMessage, ("id", "sha256"), (event.message_id, row[-1]))
-            DeclarationEvent.message.field.set_cached_value(event, message)
-        events.append(event)
-    return events
-
-
-def _apply_waiting(declarations: dict[int, Declaration]) -> None:
-    if not declarations:
-        return
-    events = _waiting_events(declarations)
-    steps = _steps_locked([d.trade for d in declarations.values()], STEPS_MOVED)
-    read_at = {step.pk: step.updated_at for by_code in steps.values() for step in by_code.values()}
-    applied, passed = [], []
-    # What the batch writes (notifications, audit events, declarations, steps, answers) goes as one
-    # statement at the end on PostgreSQL (lib.rows.deferred); elsewhere a statement each.
-    with deferred():
-        with batched_events(write=insert_objects), batched_notifications():
-            for event in events:
-                declaration = event.declaration = declarations[event.declaration_id]
-                done = apply_event(event, save=False, steps=steps[declaration.trade_id])
-                (applied if done else passed).append(event)
-        update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
-        save_moved_steps(
-            step
-            for by_code in steps.values()
-            for step in by_code.values()
-            if step.updated_at != read_at[step.pk]
-        )
-        # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
-        update_rows(DeclarationEvent, [*applied, *passed], ["applied", "pending"])
-    if applied:
-        answers_applied.send(sender=DeclarationEvent, events=applied)
-
-
-def attach_pending(declaration: Declaration) -> int:
-    """Apply, in their order, the answers about this declaration's conversation that arrived before the
-    conversation was noted (inside the caller's transaction)."""
-    if not declaration.conversation_id:
-        return 0
-    pending = list(
-        DeclarationEvent.objects.filter(
-            declaration__isnull=True,
-            conversation_id=declaration.conversation_id,
-            window__base_url=declaration.window.base_url,
-            window__client_id=declaration.window.client_id,
-        ).order_by("sequence")
-    )
-    for event in pending:
-        event.declaration = declaration
-        event.save(update_fields=["declaration"])
-        ExchangedMessage.objects.filter(pk=event.message_id).update(
-            declaration=declaration,
-            organisation_id=declaration.organisation_id,
-            trade_id=declaration.trade_id,
-        )
-        apply_event(event)
-        declaration.refresh_from_db()
-    return len(pending)
-
-
-#: what applying an answer changes in its declaration
-ANSWERED_FIELDS = ["status", "status_at", "last_sequence", "reasons", "mrn"]
-
-
-def apply_event(
-    event: DeclarationEvent, *, save: bool = True, steps: dict[str, ChecklistStep] | None = None
-) -> bool:
-    """Apply one answer to its declaration (inside the caller's transaction, the declaration locked).
-
-    Applied when it is newer (a higher sequence) than the last answer applied and the declaration is not
-    final; otherwise kept as not applied: a late or repeated answer never moves a declaration back. An MRN
-    it carries is noted in any case. `save=False`: the caller writes the declaration (ANSWERED_FIELDS),
-    the event's `applied` and `pending`, and sends answers_applied (for many answers at once); `steps`: as
-    _after_status takes them."""
-    declaration = event.declaration
-    if declaration is None:
-        return False
-    if (
-        not event.status
-        or declaration.status in FINAL_STATUSES
-        or event.sequence <= declaration.last_sequence
-    ):
-        if event.mrn and not declaration.mrn:
-            declaration.mrn = event.mrn
-            if save:
-                declaration.save(update_fields=["mrn"])
-        if save and (event.applied or event.pending):
-            event.applied = event.pending = False
-            event.save(update_fields=["applied", "pending"])
-        event.applied = event.pending = False
-        return False
-    old = declaration.status
-    declaration.status = event.status
-    declaration.status_at = timezone.now()
-    declaration.last_sequence = event.sequence
-    declaration.reasons = list(event.details.get("reasons") or [])
-    if event.mrn:
-        declaration.mrn = event.mrn
-    if save:
-        declaration.save(update_fields=ANSWERED_FIELDS)
-    event.applied, event.pending = True, False
-    if save:
-        event.save(update_fields=["applied", "pending"])
-    if event.status == S.QUERY:
-        CustomsQuery.objects.create(
-            declaration=declaration,
-            trade_id=declaration.trade_id,
-            organisation_id=declaration.organisation_id,
-            event=event,
-            text=str(event.details.get("question") or "")[:4000],
-            item_no=event.details.get("item") if isinstance(event.details.get("item"), int) else None,
-            limit_at=_parse_time(event.details.get("limit_at")),
-        )
-    elif old == S.QUERY:
-        # Customs moved on: a question of this conversation still open is no longer waited for.
-        CustomsQuery.objects.filter(
-            declaration__conversation_id=declaration.conversation_id,
-            declaration__trade_id=declaration.trade_id,
-            status=QueryStatus.OPEN,
-        ).update(status=QueryStatus.CLOSED)
-    # What follows (notifications, then the audited checklist steps) before the answer's own audit event:
-    # the audit chain's head is locked from a transaction's first audited write to its commit.
-    _after_status(declaration, event.status, event=event, steps=steps)
-    record_event(
-        actor=None,
-        organisation_id=declaration.organisation_id,
-        action="customs.declaration_answered",
-        obj=declaration,
-        changes={
-            "status": [old, event.status],
-            "sequence": event.sequence,
-            "notification_id": event.notification_id,
-            "mrn": declaration.mrn,
-            "message_sha256": event.message.sha256 if event.message_id else "",
-            "via": event.via,
-        },
-    )
-    if save:
-        answers_applied.send(sender=DeclarationEvent, events=[event])
-    return True
-
-
-def _parse_time(value):
-    if not value:
-        return None
-    from django.utils.dateparse import parse_datetime
-
-    return parse_datetime(str(value))
-
-
-# -- what follows from a status: the checklist, notifications ----------------------------------------------
-
-TITLES = {
-    S.RECEIVED: gettext_lazy("{reference}: declaration received by customs"),
-    S.ACCEPTED: gettext_lazy("{reference}: declaration accepted, MRN {mrn}"),
-    S.REJECTED: gettext_lazy("{reference}: declaration rejected by customs"),
-    S.QUERY: gettext_lazy("{reference}: customs asks a question"),
-    S.DOCUMENTS_REQUIRED: gettext_lazy("{reference}: customs asks to see documents"),
-    S.CONTROL: gettext_lazy("{reference}: customs will inspect the goods"),
-    S.CLEARED: gettext_lazy("{reference}: goods released by customs"),
-    S.GOODS_EXITED: gettext_lazy("{reference}: exit of the goods confirmed"),
-    S.FAILED: gettext_lazy("{reference}: the declaration could not be delivered"),
-}
-# In the platform only, no e-mail: the statuses that ask nothing of the MSME. E-mailed are those that do, or
-# that it waits for: accepted (its MRN), a query, documents asked, an inspection, rejected, released, failed.
-QUIET = frozenset({S.RECEIVED, S.GOODS_EXITED})
-
-
-def _render_body(reasons: list, details: dict) -> str:
-    lines = [reason_texts.describe(r) for r in reasons]
-    question = details.get("question") or ""
-    text = details.get("text") or ""
-    if question:
-        lines.insert(0, question)
-    elif text:
-        lines.insert(0, text)
-    return "\n".join(lines)
-
-
-_lazy_body = lazy(_render_body, str)
-
-
-def _notification_body(declaration: Declaration, event: DeclarationEvent | None) -> object:
-    """The lines of the notification, rendered in each member's language."""
-    return _lazy_body(list(declaration.reasons), dict(event.details) if event else {})
-
-
-def _after_status(
-    declaration: Declaration,
-    status: str,
-    *,
-    event: DeclarationEvent | None,
-    steps: dict[str, ChecklistStep] | None = None,
-) -> None:
-    """The checklist steps, notifications of the owner (and of the broker that submitted). `steps`: the
-    trade's steps that answers move (STEPS_MOVED), read under their lock by the caller, who writes those
-    that moved (trades.services.save_moved_steps)."""
-    trade = declaration.trade
-    declare_code, release_code = STEP_CODES.get(declaration.kind, STEP_CODES[Direction.EXPORT])
-    submitter = declaration.submitted_by_organisation
-    user = declaration.submitted_by
-    with translation.override(user.language if user else settings.LANGUAGE_CODE):
-        moves: list[tuple[str, str, str]] = []
-        if status in (S.SENT, S.RECEIVED):
-            moves.append((declare_code, StepStatus.IN_PROGRESS, _("Received by customs.")))
-        elif status == S.ACCEPTED:
-            moves.append(
-                (
-                    declare_code,
-                    StepStatus.IN_PROGRESS,
-                    _("Accepted by customs, MRN %(mrn)s.") % {"mrn": declaration.mrn},
-                )
-            )
-        elif status == S.QUERY:
-            moves.append((declare_code, StepStatus.IN_PROGRESS, _("Customs asked a question: answer it.")))
-        elif status == S.DOCUMENTS_REQUIRED:
-            moves.append((release_code, StepStatus.IN_PROGRESS, _("Documentary check by customs.")))
-        elif status == S.CONTROL:
-            moves.append((release_code, StepStatus.IN_PROGRESS, _("Physical inspection by customs.")))
-        elif status in (S.CLEARED, S.GOODS_EXITED):
-            note = _("Released by customs, MRN %(mrn)s.") % {"mrn": declaration.mrn}
-            moves += [(declare_code, StepStatus.DONE, note), (release_code, StepStatus.DONE, note)]
-            if status == S.GOODS_EXITED and declaration.kind == Direction.EXPORT:
-                moves.append(("departed", StepStatus.DONE, _("Exit of the goods confirmed by customs.")))
-        elif status == S.REJECTED:
-            moves.append(
-                (
-                    declare_code,
-                    StepStatus.BLOCKED,
-                    _("Rejected by customs: correct the trade and submit again."),
-                )
-            )
-        elif status == S.FAILED:
-            moves.append((declare_code, StepStatus.BLOCKED, _("Could not be delivered to customs.")))
-    _notify_status(declaration, status, event=event)
-    # The steps last: each one is audited (see apply_event).
-    if not moves:
-        return
-    given = steps is not None
-    if steps is None:
-        steps = _steps_locked([trade], [m[0] for m in moves]).get(trade.pk, {})
-    moved = []
-    with translation.override(user.language if user else settings.LANGUAGE_CODE):
-        for code, step_status, note in moves:
-            if code in steps and _move_step(
-                trade_id=trade.pk,
-                code=code,
-                status=step_status,
-                note=note,
-                organisation=submitter,
-                actor=None,
-                step=steps[code],
-                locked=True,
-            ):
-                moved.append(steps[code])
-    if not given:
-        save_moved_steps(moved)
-
-
-# Every step an answer may move (_after_status).
-STEPS_MOVED = (*{code for codes in STEP_CODES.values() for code in codes}, "departed")
-
-
-def _steps_locked(trades: list[Trade], codes) -> dict[int, dict[str, ChecklistStep]]:
-    """The steps `codes` of these trades, locked for the caller's transaction, by trade and code (each with
-    its trade)."""
-    by_pk = {t.pk: t for t in trades}
-    found: dict[int, dict[str, ChecklistStep]] = {pk: {} for pk in by_pk}
-    if codes is STEPS_MOVED and len(by_pk) <= APPLY_BATCH:
-        steps = [
-            instance(ChecklistStep, _STEP_FIELDS, row) for row in _LOCKED_STEPS_ROWS.rows(**_padded(by_pk))
-        ]
-    else:
-        steps = ChecklistStep.objects.select_for_update(of=("self",)).filter(
-            trade_id__in=by_pk, code__in=codes
-        )
-        steps = steps.order_by("pk")
-    for step in steps:
-        step.trade = by_pk[step.trade_id]
-        found[step.trade_id][step.code] = step
-    return found
-
-
-def _notify_status(declaration: Declaration, status: str, *, event: DeclarationEvent | None) -> None:
-    trade = declaration.trade
-    title = TITLES.get(status)
-    if title is None:
-        return
-    title = format_lazy(title, reference=trade.reference, mrn=declaration.mrn or "—")
-    body = _notification_body(declaration, event)
-    url = reverse("customs:trade", kwargs={"pk": trade.pk})
-    for organisation_id in dict.fromkeys(
-        [declaration.organisation_id, declaration.submitted_by_organisation_id]
-    ):
-        notify(
-            organisation_id=organisation_id,
-            kind=f"customs.{status}",
-            title=title,
-            body=body,
-            url=url,
-            email=status not in QUIET,
         )
 
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 
 from ismit import outbox
-from ismit.customs import answers, services
+from ismit.customs import answers, applying, services
 from ismit.customs.connectors import connector_for, store
 from ismit.customs.queries import DELIVERY_READ, declaration_to_deliver
 
@@ -88,9 +88,9 @@ def apply_answers() -> int:
     (several workers share them: each skips the declarations another one holds)."""
     handled = 0
     while True:
-        done = services.apply_pending_answers()
+        done = applying.apply_pending_answers()
         handled += done
-        if done < services.APPLY_BATCH:
+        if done < applying.APPLY_BATCH:
             return handled
 
 

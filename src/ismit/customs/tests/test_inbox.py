@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from ismit.accounts.models import Notification
 from ismit.audit.models import AuditEvent
 from ismit.config.celery import app
-from ismit.customs import answers, services
+from ismit.customs import answers, applying
 from ismit.customs.models import Declaration, DeclarationEvent, DeclarationStatus, ExchangedMessage
 from ismit.customs.services import submit_declaration
 from ismit.customs.tests.support import deliver, replay, sequence_of
@@ -50,7 +50,7 @@ def applied(client, callbacks) -> CaptureQueriesContext:
     for callback in reversed(callbacks):  # the latest first: they are applied in order all the same
         assert replay(client, callback).status_code == 204
     with CaptureQueriesContext(connection) as batch:
-        assert services.apply_pending_answers() >= 1
+        assert applying.apply_pending_answers() >= 1
     return batch
 
 
@@ -68,7 +68,7 @@ def test_a_callback_stores_the_answer_and_a_worker_applies_them_in_order(
     assert message.read() == callbacks[0]["body"] and message.sha256 == ExchangedMessage.hash(message.read())
     assert Declaration.objects.get(pk=declaration.pk).status == DeclarationStatus.SENT
 
-    assert services.apply_pending_answers() == 1
+    assert applying.apply_pending_answers() == 1
     declaration.refresh_from_db()
     assert declaration.status == DeclarationStatus.GOODS_EXITED and declaration.mrn
     # Every answer applied in the window's order (none late, though the latest came first), then audited.
@@ -84,7 +84,7 @@ def test_a_callback_stores_the_answer_and_a_worker_applies_them_in_order(
     assert steps["export_declaration"] == steps["export_release"] == steps["departed"] == StepStatus.DONE
     assert Notification.objects.filter(kind="customs.goods_exited").exists()
     # Nothing waits any more; a duplicate stored afterwards is counted, not applied again.
-    assert services.apply_pending_answers() == 0
+    assert applying.apply_pending_answers() == 0
     assert replay(client, callbacks[-1]).status_code == 204
     assert events.get(sequence=sequence_of(callbacks[-1])).arrivals == 2
     assert not events.filter(pending=True).exists()
@@ -158,11 +158,11 @@ def test_a_declaration_that_cannot_be_applied_keeps_its_answers_and_holds_up_no_
         assert replay(Client(), callback).status_code == 204
     broken, fine = declarations
     _refuse_updates_of(broken.pk)
-    assert services.apply_pending_answers() == 1
+    assert applying.apply_pending_answers() == 1
     assert Declaration.objects.get(pk=fine.pk).status == DeclarationStatus.GOODS_EXITED
     assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.SENT
     assert DeclarationEvent.objects.filter(declaration=broken, pending=True).count() == ANSWERS
     # Mended, the next pass applies them.
     _accept_updates_again()
-    assert services.apply_pending_answers() == 1
+    assert applying.apply_pending_answers() == 1
     assert Declaration.objects.get(pk=broken.pk).status == DeclarationStatus.GOODS_EXITED
