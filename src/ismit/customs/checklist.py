@@ -33,7 +33,7 @@ STEP_CODES = {
     Direction.IMPORT: ("import_declaration", "import_release"),
 }
 # Every step an answer may move (after_status).
-STEPS_MOVED = (*{code for codes in STEP_CODES.values() for code in codes}, "departed")
+STEPS_MOVED = (*sorted({code for codes in STEP_CODES.values() for code in codes}), "departed")
 STEP_FIELDS = concrete_attnames(ChecklistStep)
 
 APPLY_BATCH = 50  # declarations whose waiting answers one transaction applies (applying.py)
