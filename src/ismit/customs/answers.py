@@ -546,7 +546,13 @@ def attach_all_waiting() -> int:
 
 POLL_LIMIT = 200
 POLL_PAGES = 25
-POLL_LEASE = dt.timedelta(seconds=120)  # a poll's hold on its endpoint, renewed at each page
+# A poll holds its endpoint for one request's timeout and this margin (to store the page it read), renewed
+# at each page: a poll whose worker was killed blocks the next ones no longer than that.
+POLL_PAGE_MARGIN_S = 30.0
+
+
+def _poll_lease(endpoint: SingleWindow) -> dt.timedelta:
+    return dt.timedelta(seconds=float(endpoint.timeout or 0) + POLL_PAGE_MARGIN_S)
 
 
 def _body_bytes(item: dict) -> bytes:
@@ -559,12 +565,12 @@ def _body_bytes(item: dict) -> bytes:
 
 
 def _take_poll(endpoint: SingleWindow) -> bool:
-    """Hold the endpoint for one poll (POLL_LEASE, renewed at each page); False when another poll holds it."""
+    """Hold the endpoint for one poll (renewed at each page); False when another poll holds it."""
     now = timezone.now()
     return bool(
         SingleWindow.objects.filter(pk=endpoint.pk)
         .filter(Q(polling_until__isnull=True) | Q(polling_until__lt=now))
-        .update(polling_until=now + POLL_LEASE)
+        .update(polling_until=now + _poll_lease(endpoint))
     )
 
 
@@ -588,17 +594,29 @@ def _poll(endpoint: SingleWindow, *, limit: int, pages: int) -> int:
     read = 0
     for page in range(pages):
         if page:
-            SingleWindow.objects.filter(pk=endpoint.pk).update(polling_until=timezone.now() + POLL_LEASE)
+            SingleWindow.objects.filter(pk=endpoint.pk).update(
+                polling_until=timezone.now() + _poll_lease(endpoint)
+            )
         items = get_json(endpoint, f"/notifications?after={after}&limit={limit}")
         if not isinstance(items, list):
             break
+        # What callbacks (or an earlier poll) brought is read again: looked up for the whole page at once,
+        # and passed over (reading again is no new arrival).
+        stored = queries.notifications_stored(
+            endpoint.pk, [str(item.get("notification_id") or "") for item in items]
+        )
         for item in items:
             sequence = int(item.get("sequence") or 0)
+            notification_id = str(item.get("notification_id") or "")
+            after = max(after, sequence)
+            read += 1
+            if notification_id[:64] in stored:
+                continue
             content_type = str(item.get("content_type") or "")
             receive(
                 endpoint,
                 Incoming(
-                    notification_id=str(item.get("notification_id") or ""),
+                    notification_id=notification_id,
                     conversation_id=str(item.get("conversation_id") or ""),
                     sequence=sequence,
                     content_type=content_type,
@@ -612,9 +630,8 @@ def _poll(endpoint: SingleWindow, *, limit: int, pages: int) -> int:
                     },
                     via="poll",
                 ),
+                stored=False if notification_id else None,
             )
-            after = max(after, sequence)
-            read += 1
         SingleWindow.objects.filter(pk=endpoint.pk, poll_after__lt=after).update(poll_after=after)
         if len(items) < limit:
             break

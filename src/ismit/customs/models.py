@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ismit.lib import lookups  # noqa: F401 - registers nonempty, for the partial index of notifications
 from ismit.lib.scoping import ADMIN, ActorLike, ScopedQuerySet
 from ismit.trades.models import GrantScope, TradeGrant
 

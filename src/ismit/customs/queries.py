@@ -431,7 +431,10 @@ _WINDOW_ROWS = Prepared(
         SingleWindow.objects.filter(pk=window_id)
         .annotate(
             stored=Exists(
-                ExchangedMessage.objects.filter(window_id=OuterRef("pk"), notification_id=notification_id)
+                # nonempty: the unique index of notifications is partial (lib.lookups)
+                ExchangedMessage.objects.filter(
+                    window_id=OuterRef("pk"), notification_id=notification_id, notification_id__nonempty=True
+                )
             )
         )
         .order_by()
@@ -442,7 +445,9 @@ _WINDOW_ROWS = Prepared(
 )
 _STORED_ROWS = Prepared(
     lambda window_id, notification_id: (
-        ExchangedMessage.objects.filter(window_id=window_id, notification_id=notification_id)
+        ExchangedMessage.objects.filter(
+            window_id=window_id, notification_id=notification_id, notification_id__nonempty=True
+        )
         .order_by()
         .values_list("pk")[:1]
     ),
@@ -474,6 +479,18 @@ def window_for_notification(window_id: int, notification_id: str) -> tuple[Singl
 def notification_stored(window_id: int, notification_id: str) -> bool:
     """Whether this endpoint's notification is stored already."""
     return bool(_STORED_ROWS.rows(window_id=window_id, notification_id=notification_id))
+
+
+def notifications_stored(window_id: int, notification_ids: list[str]) -> set[str]:
+    """Which of these notifications of the endpoint are stored already (a page read by polling)."""
+    wanted = [n[:64] for n in notification_ids if n]
+    if not wanted:
+        return set()
+    return set(
+        ExchangedMessage.objects.filter(
+            window_id=window_id, notification_id__in=wanted, notification_id__nonempty=True
+        ).values_list("notification_id", flat=True)
+    )
 
 
 def head_of_conversation_ids(window: SingleWindow, conversation_id: str) -> tuple[int, int, int] | None:

@@ -299,8 +299,10 @@ def _sign_xades(content: bytes, signer: SignerMaterial, *, filename: str, media_
         digest_algorithm=DigestAlgorithm.SHA256,
         data_object_format=XAdESDataObjectFormat(Description=filename, MimeType=media_type),
     )
-    # Only the signer's certificate: XAdES's SigningCertificateV2 lists the certificates of KeyInfo.
-    root = xades.sign(None, key=signer.private_key, cert=[signer.certificate])
+    # Only the signer's certificate: XAdES's SigningCertificateV2 lists the certificates of KeyInfo. No
+    # KeyValue beside it (signxml's XAdES default): the certificate carries the key, and a second copy is
+    # one a verifier could be led to trust instead.
+    root = xades.sign(None, key=signer.private_key, cert=[signer.certificate], always_add_key_value=False)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -5,8 +5,8 @@ for the goods lines and the 23 checklist steps of a new trade that was most of t
 `insert_rows` takes the values as they are stored (ids for foreign keys, stripped text, rounded decimals;
 None for NULL), prepares only the columns whose type needs it (dates and times, decimals, JSON…), and
 answers the new primary keys in the order of the rows. Nothing else of the model runs: no defaults, no
-signals, no `save()`. On PostgreSQL the rows go as one array a column (UNNEST); elsewhere as a multi-row
-VALUES. The SQL of each shape (model, columns, number of rows) is built once per process.
+signals, no `save()`. On PostgreSQL several rows go as one array a column (UNNEST); one row, and every row
+elsewhere, as VALUES. The SQL of each shape (model, columns, number of rows) is built once per process.
 
 `update_rows`: `QuerySet.bulk_update` writes one `CASE WHEN pk = … THEN …` per row and field: for a hundred
 rows Django spends more CPU building those expressions than PostgreSQL spends on the update. On PostgreSQL
@@ -87,7 +87,9 @@ def _statement(model: type[models.Model], names: tuple[str, ...], count: int, al
     connection = connections[alias]
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
-    by_column = _by_column(fields, connection)
+    # One row goes as one VALUES row: the driver dumps scalars in C, while an array a column is dumped
+    # element type by element type in Python (most of a one-row write's time in the driver).
+    by_column = count > 1 and _by_column(fields, connection)
     if by_column:
         # Types without their size: a longer value fails on the column rather than being cut by the cast.
         # Arrays in the binary format (%b): psycopg's text format quotes every element through a regex.
@@ -240,7 +242,7 @@ def update_statement(
     quote = connection.ops.quote_name
     names = ", ".join(quote(column.column) for column in columns)
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
-    if _by_column(columns, connection):
+    if len(objs) > 1 and _by_column(columns, connection):
         # One array a column: the statement's text is the same for any number of rows (and a value too long
         # for its column fails on it rather than being cut by a cast to the column's size).
         arrays = ", ".join(f"(%s)::{c.db_type(connection).split('(')[0]}[]" for c in columns)
@@ -251,7 +253,8 @@ def update_statement(
             f"WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
         )
         return sql, params
-    row = "(" + ", ".join(f"%s::{column.db_type(connection)}" for column in columns) + ")"
+    # Types without their size here too: a cast to varchar(n) would cut a longer value without a word.
+    row = "(" + ", ".join(f"%s::{column.db_type(connection).split('(')[0]}" for column in columns) + ")"
     params = [
         column.get_db_prep_save(getattr(obj, column.attname), connection)
         for obj in objs

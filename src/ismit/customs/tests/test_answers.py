@@ -267,3 +267,24 @@ def test_polling_recovers_the_callbacks_that_were_dropped(cashew_trade, exporter
     window.refresh_from_db()
     assert window.poll_after >= max(n["sequence"] for n in found) and window.polled_at
     assert poll_all() == 0  # nothing new: the cursor moved on
+
+
+def test_a_poll_passes_over_what_callbacks_brought_with_one_lookup_a_page(
+    cashew_trade, exporter, window, sim, relay, callback_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ismit.customs import answers
+    from ismit.customs.models import SingleWindow
+
+    declaration = sent(cashew_trade, exporter)
+    for callback in sorted(relay.wait(declaration.conversation_id, len(FLOW)), key=sequence_of):
+        assert replay(callback_client, callback).status_code == 204
+    SingleWindow.objects.filter(pk=window.pk).update(poll_after=0)  # the window's whole stream read again
+    with CaptureQueriesContext(connection) as during:
+        assert answers.poll_window(SingleWindow.objects.get(pk=window.pk)) >= len(FLOW)
+    lookups = [q for q in during.captured_queries if "customs_exchangedmessage" in q["sql"]]
+    assert len(lookups) == 1, [q["sql"][:120] for q in lookups]  # no write, no read a notification
+    events = DeclarationEvent.objects.filter(declaration=declaration)
+    assert events.count() == len(FLOW) and {(e.via, e.arrivals) for e in events} == {("callback", 1)}

@@ -164,6 +164,14 @@ def test_one_poll_of_a_window_at_a_time(offline_window):
     assert SingleWindow.objects.get(pk=offline_window.pk).polling_until is None
 
 
+def test_a_poll_whose_worker_died_holds_the_window_for_one_request_timeout_and_a_margin(offline_window):
+    SingleWindow.objects.filter(pk=offline_window.pk).update(timeout=5)
+    before = timezone.now()
+    assert answers._take_poll(SingleWindow.objects.get(pk=offline_window.pk))  # and its worker is killed
+    held = SingleWindow.objects.get(pk=offline_window.pk).polling_until - before
+    assert dt.timedelta(seconds=5 + answers.POLL_PAGE_MARGIN_S) <= held < dt.timedelta(seconds=40)
+
+
 def test_the_endpoint_of_a_window_is_looked_up_once(offline_window):
     window = SingleWindow.objects.get(pk=offline_window.pk)
     assert answers.endpoint_of(window) == window
@@ -182,3 +190,37 @@ def test_the_endpoint_of_a_window_is_looked_up_once(offline_window):
     )
     assert answers.endpoint_of(edifact) == window
     assert not Declaration.objects.exists()
+
+
+@pytest.mark.parametrize("read", ["_WINDOW_ROWS", "_STORED_ROWS"])
+def test_a_notification_is_looked_up_in_its_unique_index_whatever_plan_the_database_keeps(
+    offline_window, read
+):
+    """Each answer looks its notification id up. The unique index of notifications is partial (outgoing
+    messages have none), and a prepared statement's generic plan — what PostgreSQL keeps after a few runs —
+    uses it only if the query itself rules the empty id out: otherwise it reads every message of the window,
+    a read that grows with the table."""
+    from psycopg.sql import Literal
+
+    from ismit.customs import queries
+
+    sql, params = getattr(queries, read).statement(window_id=offline_window.pk, notification_id="n-1")
+    assert "<> ''" in sql and "" not in params
+    if connection.vendor != "postgresql":
+        return
+    numbered = sql
+    for n in range(1, len(params) + 1):
+        numbered = numbered.replace("%s", f"${n}", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        types = ["text" if isinstance(p, str) else "bigint" for p in params]
+        cursor.execute(f"PREPARE notification_read ({', '.join(types)}) AS {numbered}")
+        try:
+            # A utility statement takes no bound parameters: the values as literals.
+            arguments = ", ".join(Literal(p).as_string(connection.connection) for p in params)
+            cursor.execute(f"EXPLAIN EXECUTE notification_read({arguments})")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE notification_read")
+    assert "one_message_per_notification" in plan, plan

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
-from ismit.lib.rows import insert_rows
+from ismit.lib.rows import insert_rows, update_rows
 from ismit.trades.models import ChecklistStep, GoodsItem, Party
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,21 @@ def test_a_constraint_fails_as_with_the_orm(cashew_trade):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(GoodsItem, LINE, [line(cashew_trade, 61), line(cashew_trade, 60)])
     assert not GoodsItem.objects.filter(trade=cashew_trade, line_no=61).exists()
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_value_too_long_for_its_column_fails_rather_than_being_cut(cashew_trade, count):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps text of any length")
+    too_long = "x" * (GoodsItem._meta.get_field("description").max_length + 1)
+    rows = [line(cashew_trade, 70 + n) for n in range(count)]
+    rows = [(*row[:2], too_long, *row[3:]) for row in rows]
+    with pytest.raises(DataError), transaction.atomic():
+        insert_rows(GoodsItem, LINE, rows)
+    keys = insert_rows(GoodsItem, LINE, [line(cashew_trade, 80 + n) for n in range(count)])
+    items = list(GoodsItem.objects.filter(pk__in=keys))
+    for item in items:
+        item.description = too_long
+    with pytest.raises(DataError), transaction.atomic():
+        update_rows(GoodsItem, items, ["description"])
+    assert all(g.description == f"lot {g.line_no}" for g in GoodsItem.objects.filter(pk__in=keys))
