@@ -124,7 +124,7 @@ def insert_sql(events: list[AuditEvent], *, only_if: str = "") -> tuple[str, lis
         source = "(VALUES (" + ", ".join(f"%s::{t}" for t in types) + "))"
         params = [f.get_db_prep_save(getattr(events[0], f.attname), connection) for f in fields]
     else:
-        source = "UNNEST(" + ", ".join(f"(%s)::{t}[]" for t in types) + ")"
+        source = "UNNEST(" + ", ".join(f"%b::{t}[]" for t in types) + ")"
         params = [[f.get_db_prep_save(getattr(e, f.attname), connection) for e in events] for f in fields]
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM {source} AS v"  # noqa: S608 - model names, values bound
     if only_if:
@@ -228,7 +228,7 @@ _LINK_SQL = (
     'WITH moved AS (UPDATE "audit_chainhead" SET "last_seq" = %s, "last_hash" = %s '
     'WHERE "id" = 1 AND "last_seq" = %s AND "last_hash" = %s RETURNING 1) '
     'UPDATE "audit_auditevent" AS t SET "seq" = v.seq, "link" = v.link, "prev_hash" = v.prev_hash, '
-    '"hash" = v.hash FROM UNNEST(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) '
+    '"hash" = v.hash FROM UNNEST(%b::bigint[], %b::bigint[], %b::bigint[], %b::text[], %b::text[]) '
     "AS v (id, seq, link, prev_hash, hash) WHERE t.id = v.id AND EXISTS (SELECT 1 FROM moved)"
 )
 

@@ -244,8 +244,9 @@ def update_statement(
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     if len(objs) > 1 and _by_column(columns, connection):
         # One array a column: the statement's text is the same for any number of rows (and a value too long
-        # for its column fails on it rather than being cut by a cast to the column's size).
-        arrays = ", ".join(f"(%s)::{c.db_type(connection).split('(')[0]}[]" for c in columns)
+        # for its column fails on it rather than being cut by a cast to the column's size). Binary (%b), as
+        # in _statement.
+        arrays = ", ".join(f"%b::{c.db_type(connection).split('(')[0]}[]" for c in columns)
         params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for obj in objs] for c in columns]
         sql = (
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values bound
