@@ -7,7 +7,6 @@ below run in exactly one `ismit beat` (or one `ismit worker --beat`). See docs/a
 from __future__ import annotations
 
 import os
-import time
 
 from celery import Celery, signals
 
@@ -21,10 +20,8 @@ app.autodiscover_tasks()
 # request (CONN_MAX_AGE, closed after an error or in a transaction left open). Celery's Django fixup closes
 # them before and after every task: each task then opens a new PostgreSQL session (the server forks a
 # backend that reads its catalogs anew), which cost more than most tasks. A connection used without error
-# less than HEALTH_CHECK_IDLE_S ago is not health-checked (CONN_HEALTH_CHECKS' SELECT 1) before the next
-# task; one idle longer is, as a new request's is.
-HEALTH_CHECK_IDLE_S = 5.0
-_last_task_end = 0.0
+# moments ago is not health-checked (CONN_HEALTH_CHECKS' SELECT 1) before the next task (lib.connections);
+# one idle longer is, as a new request's is.
 
 
 @signals.worker_init.connect
@@ -39,25 +36,24 @@ def _keep_database_connections(**kwargs) -> None:
 
 
 def _before_task(sender=None, **kwargs) -> None:
-    if getattr(sender.request, "is_eager", False) or time.monotonic() - _last_task_end > HEALTH_CHECK_IDLE_S:
+    if getattr(sender.request, "is_eager", False):
         return
-    from django.db import connections
+    from ismit.lib.connections import skip_recent_checks
 
-    for connection in connections.all(initialized_only=True):
-        if connection.connection is not None and not connection.errors_occurred:
-            connection.health_check_done = True
+    skip_recent_checks()
 
 
 def _after_task(sender=None, **kwargs) -> None:
-    global _last_task_end
     if getattr(sender.request, "is_eager", False):
         return
     from django.core.cache import caches
     from django.db import close_old_connections
 
+    from ismit.lib.connections import note_released
+
     close_old_connections()  # closed if unusable (after an error) or older than CONN_MAX_AGE
     caches.close_all()
-    _last_task_end = time.monotonic()
+    note_released()
 
 
 @app.on_after_configure.connect
