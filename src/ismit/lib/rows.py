@@ -10,8 +10,9 @@ elsewhere, as VALUES. The SQL of each shape (model, columns, number of rows) is 
 
 `update_rows`: `QuerySet.bulk_update` writes one `CASE WHEN pk = … THEN …` per row and field: for a hundred
 rows Django spends more CPU building those expressions than PostgreSQL spends on the update. On PostgreSQL
-it sends `UPDATE … FROM (VALUES …)` instead, each value cast to its column's type; elsewhere it falls back
-to `bulk_update`.
+it sends `UPDATE … FROM UNNEST(…)` instead (one array a column; one row as `FROM (VALUES …)`), each value
+cast to its column's type without its size, so that a value too long fails rather than being cut;
+elsewhere it falls back to `bulk_update`.
 
 `deferred`: on PostgreSQL, the inserts and updates of a block are sent together at its end, as one
 statement (a data-modifying WITH): one round trip and one statement for the whole write, in the caller's
