@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -608,14 +608,32 @@ def batched_notifications() -> Iterator[None]:
 
 
 def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:
-    for title, body, url, address in mails:
-        text = body
-        if url:
-            text = f"{body}\n\n{settings.SITE_URL}{url}" if body else f"{settings.SITE_URL}{url}"
-        try:
-            send_mail(title, text, None, [address])
-        except Exception:  # a mail server that is down must not lose the other mails
-            notifications_logger.exception("could not e-mail the notification %r to %s", title, address)
+    """The e-mails of a batch of notifications over one connection to the mail server (send_mail opens
+    and closes one per message). A message that fails is logged; the others are sent all the same."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # the server is down: each message is logged below, as it fails
+        notifications_logger.exception("could not reach the mail server")
+    try:
+        for title, body, url, address in mails:
+            text = body
+            if url:
+                text = f"{body}\n\n{settings.SITE_URL}{url}" if body else f"{settings.SITE_URL}{url}"
+            try:
+                connection.send_messages([EmailMessage(title, text, None, [address], connection=connection)])
+            except Exception:  # a mail server that fails must not lose the other mails
+                notifications_logger.exception("could not e-mail the notification %r to %s", title, address)
+                _close(connection)  # the next message opens a new connection
+    finally:
+        _close(connection)
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:
+        notifications_logger.exception("could not close the connection to the mail server")
 
 
 def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:

@@ -85,3 +85,53 @@ def test_the_page_lists_them_and_the_menu_counts_the_unread(cast):
     other = Client()
     other.force_login(cast.other)
     assert "Declaration accepted" not in other.get("/accounts/notifications/").content.decode()
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A mail server in a process of its own; the platform set to send through it."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "ismit.accounts.tests.smtp_sink", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    assert sink.stdout.readline().strip() == "READY"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+
+    def events() -> list[str]:
+        sink.terminate()
+        return sink.stdout.read().split()
+
+    yield events
+    sink.kill()
+    sink.wait()
+
+
+def test_the_e_mails_of_a_notification_go_to_the_mail_server_over_one_connection(
+    cast, smtp_sink, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = notify(organisation_id=cast.msme.pk, kind="customs.cleared", title="EXP-1: released")
+    events = smtp_sink()
+    assert events.count("CONNECT") == 1 and events.count("QUIT") == 1, events
+    sent = sorted(events[i + 1] for i, e in enumerate(events) if e == "MESSAGE")
+    assert sent == sorted(n.user.email for n in rows) and len(sent) == 3
+
+
+def test_a_mailbox_the_server_refuses_loses_none_of_the_other_e_mails(
+    cast, smtp_sink, django_capture_on_commit_callbacks, caplog
+):
+    cast.colleague.email = "refused-colleague@example.com"
+    cast.colleague.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(organisation_id=cast.msme.pk, kind="customs.cleared", title="EXP-1: released")
+    events = smtp_sink()
+    sent = sorted(events[i + 1] for i, e in enumerate(events) if e == "MESSAGE")
+    assert sent == sorted([cast.exporter.email, cast.viewer.email]), events
+    assert "refused-colleague@example.com" in caplog.text

@@ -1,0 +1,65 @@
+"""A mail server for the tests, as a process of its own: `python -m ismit.accounts.tests.smtp_sink PORT`.
+
+It speaks enough SMTP for Django's SMTP backend (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps nothing,
+and prints what happened, a line each, on its standard output: READY, CONNECT, MESSAGE <recipients>, QUIT.
+A recipient whose address contains "refused" is refused (550), as a real server refuses an unknown mailbox.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import sys
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+class Session(socketserver.StreamRequestHandler):
+    def reply(self, text: str) -> None:
+        self.wfile.write(f"{text}\r\n".encode())
+        self.wfile.flush()
+
+    def handle(self) -> None:
+        say("CONNECT")
+        self.reply("220 sink ESMTP")
+        recipients: list[str] = []
+        while line := self.rfile.readline():
+            command = line.decode("ascii", "replace").strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 sink")
+            elif verb == "MAIL":
+                recipients = []
+                self.reply("250 OK")
+            elif verb == "RCPT":
+                if "refused" in command:
+                    self.reply("550 no such mailbox")
+                else:
+                    recipients.append(command.split(":", 1)[1].strip().strip("<>"))
+                    self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 go on")
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    pass
+                say("MESSAGE " + ",".join(recipients))
+                self.reply("250 queued")
+            elif verb in ("RSET", "NOOP"):
+                self.reply("250 OK")
+            elif verb == "QUIT":
+                say("QUIT")
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not implemented")
+
+
+def main() -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), Session)
+    server.daemon_threads = True
+    say("READY")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
