@@ -40,8 +40,8 @@ class Session(socketserver.StreamRequestHandler):
                     self.reply("250 OK")
             elif verb == "DATA":
                 self.reply("354 go on")
-                while (data := self.rfile.readline()) not in (b".\r\n", b""):
-                    pass
+                while self.rfile.readline() not in (b".\r\n", b""):
+                    pass  # the message itself is not kept
                 say("MESSAGE " + ",".join(recipients))
                 self.reply("250 queued")
             elif verb in ("RSET", "NOOP"):
