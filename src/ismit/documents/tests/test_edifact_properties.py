@@ -99,7 +99,8 @@ _long = (
 def test_texts_longer_than_an_element_are_split_over_its_repeats(
     data: DocumentData, name, street, description
 ):
-    seller = dataclasses.replace(data.seller, name=name, street=street[:140])
+    street = street[:140].rstrip()  # cut at 140, it may end in a space: an address line never does
+    seller = dataclasses.replace(data.seller, name=name, street=street)
     item = dataclasses.replace(data.items[0], description=description)
     data = dataclasses.replace(data, seller=seller, issuer=seller, items=(item, *data.items[1:]))
     for gen in (INVOIC, CUSDEC):
@@ -108,6 +109,6 @@ def test_texts_longer_than_an_element_are_split_over_its_repeats(
         segments = _read(raw)
         nad = next(s for s in segments if s.tag == "NAD" and s.elements[0] in ("SE", "EX"))
         assert "".join(nad.elements[3]) == name
-        assert "".join(nad.elements[4]) == street[:140]
+        assert "".join(nad.elements[4]) == street
     imd = [s for s in _read(INVOIC.render(data, language="en")) if s.tag == "IMD"]
     assert "".join("".join(s.elements[2][3:]) for s in imd).startswith(description)
