@@ -613,8 +613,11 @@ def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:
     connection = get_connection()
     try:
         connection.open()
-    except Exception:  # the server is down: each message is logged below, as it fails
+    except Exception:  # the server is down or out of reach: not tried again for each message
         notifications_logger.exception("could not reach the mail server")
+        for title, _body, _url, address in mails:
+            notifications_logger.error("could not e-mail the notification %r to %s", title, address)
+        return
     try:
         for title, body, url, address in mails:
             text = body

@@ -135,3 +135,14 @@ def test_a_mailbox_the_server_refuses_loses_none_of_the_other_e_mails(
     sent = sorted(events[i + 1] for i, e in enumerate(events) if e == "MESSAGE")
     assert sent == sorted([cast.exporter.email, cast.viewer.email]), events
     assert "refused-colleague@example.com" in caplog.text
+
+
+def test_a_mail_server_out_of_reach_is_tried_once_and_each_e_mail_not_sent_is_logged(
+    cast, smtp_sink, django_capture_on_commit_callbacks, caplog
+):
+    assert smtp_sink() == []  # the server stopped: its port refuses connections
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = notify(organisation_id=cast.msme.pk, kind="customs.cleared", title="EXP-1: released")
+    assert caplog.text.count("could not reach the mail server") == 1
+    assert all(f"to {n.user.email}" in caplog.text for n in rows) and len(rows) == 3
+    assert Notification.objects.filter(organisation=cast.msme, title="EXP-1: released").count() == 3
