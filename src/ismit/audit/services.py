@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ismit.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+from ismit.lib.rows import insert_statement
 
 logger = logging.getLogger("ismit.audit")
 
@@ -111,25 +112,12 @@ def events_for_statement() -> Iterator[list[AuditEvent]]:
 
 
 def insert_sql(events: list[AuditEvent], *, only_if: str = "") -> tuple[str, list[Any]]:
-    """(SQL, parameters) of one INSERT of these unsaved events (PostgreSQL), a data-modifying WITH query
-    of a caller's statement; `only_if`: an SQL condition that decides whether they are written (the
-    change they audit was made), e.g. "EXISTS (SELECT 1 FROM noted)". Several events go as one array a
-    column (as bulk_create sends them: the statement's text is the same for any number of events); one
-    event as one row of values (the driver dumps scalars faster than arrays)."""
-    meta, quote = AuditEvent._meta, connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    types = [f.db_type(connection).split("(")[0] for f in fields]
-    names = ", ".join(quote(f.column) for f in fields)
-    if len(events) == 1:
-        source = "(VALUES (" + ", ".join(f"%s::{t}" for t in types) + "))"
-        params = [f.get_db_prep_save(getattr(events[0], f.attname), connection) for f in fields]
-    else:
-        source = "UNNEST(" + ", ".join(f"%b::{t}[]" for t in types) + ")"
-        params = [[f.get_db_prep_save(getattr(e, f.attname), connection) for e in events] for f in fields]
-    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM {source} AS v"  # noqa: S608 - model names, values bound
-    if only_if:
-        sql += f" WHERE {only_if}"
-    return sql, params
+    """(SQL, parameters) of one INSERT of these unsaved events (PostgreSQL, lib.rows.insert_statement), a
+    data-modifying WITH query of a caller's statement; `only_if`: an SQL condition that decides whether they
+    are written (the change they audit was made), e.g. "EXISTS (SELECT 1 FROM noted)"."""
+    names = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    rows = [[getattr(event, name) for name in names] for event in events]
+    return insert_statement(AuditEvent, names, rows, only_if=only_if)
 
 
 def link_soon() -> None:

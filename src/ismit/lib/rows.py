@@ -83,22 +83,30 @@ def _plain_placeholder(field: models.Field, connection) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(model: type[models.Model], names: tuple[str, ...], count: int, alias: str) -> tuple:
+def _statement(
+    model: type[models.Model], names: tuple[str, ...], count: int, alias: str, only_if: str = ""
+) -> tuple:
     """(SQL, a preparer a column, whether parameters go by column) for `count` rows."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
+    # Types without their size: a longer value fails on the column rather than being cut by the cast.
+    types = [f.db_type(connection).split("(")[0] for f in fields]
     # One row goes as one VALUES row: the driver dumps scalars in C, while an array a column is dumped
     # element type by element type in Python (most of a one-row write's time in the driver).
-    by_column = count > 1 and _by_column(fields, connection)
+    by_column = count != 1 and _by_column(fields, connection)
     if by_column:
-        # Types without their size: a longer value fails on the column rather than being cut by the cast.
         # Arrays in the binary format (%b): psycopg's text format quotes every element through a regex.
-        arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
-        source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from the model
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
+        source = f"SELECT * FROM UNNEST({arrays}) AS v"  # noqa: S608 - types from the model
+    elif only_if:  # selected from, the values take their types from the casts, not from the columns
+        row = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+        source = f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS v"  # noqa: S608 - types from the model
     else:
         row = f"({', '.join(['%s'] * len(fields))})"
         source = f"VALUES {', '.join([row] * count)}"
+    if only_if:
+        source += f" WHERE {only_if}"
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
     sql = f"INSERT INTO {table} ({columns}) {source} RETURNING {quote(model._meta.pk.column)}"
     return sql, [_preparer(f, connection) for f in fields], by_column
@@ -162,12 +170,18 @@ def insert_rows(
 
 
 def insert_statement(
-    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]], using: str = "default"
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    using: str = "default",
+    *,
+    only_if: str = "",
 ) -> tuple[str, list[Any]]:
     """(SQL, parameters) of the INSERT insert_rows sends for these rows (one statement, RETURNING the
     primary keys in the order of the rows), for a caller that sends it within a statement of its own (a
-    data-modifying WITH query on PostgreSQL)."""
-    sql, preparers, by_column = _statement(model, tuple(names), len(rows), using)
+    data-modifying WITH query on PostgreSQL). `only_if`: an SQL condition that decides whether the rows are
+    written, e.g. "EXISTS (SELECT 1 FROM noted)" (PostgreSQL)."""
+    sql, preparers, by_column = _statement(model, tuple(names), len(rows), using, only_if)
     columns = _columns(rows, preparers)
     return sql, columns if by_column else [value for row in zip(*columns, strict=True) for value in row]
 
