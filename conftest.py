@@ -19,6 +19,7 @@ SHARED = Path(__file__).resolve().parent.parent / "shared"
 # The official standards files the product reads from a configured folder (documents/standards.py).
 os.environ.setdefault("ISMIT_STANDARDS_DIR", str(SHARED / "refdata"))
 PASSWORD = "correct-horse-battery-9"
+pytest_plugins = ["tests.browser"]  # the `browser` fixture: Debian's Chromium
 
 
 @pytest.fixture(scope="session")

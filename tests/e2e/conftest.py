@@ -18,7 +18,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
 ISMIT = str(Path(sys.executable).parent / "ismit")
 
 
@@ -79,29 +78,6 @@ def live_platform(server_database, tmp_path_factory):
     yield base
     proc.terminate()
     proc.wait(10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see README)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture

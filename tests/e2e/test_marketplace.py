@@ -16,6 +16,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
 from tests.e2e.conftest import ISMIT
 
 pytestmark = pytest.mark.browser
@@ -58,11 +59,7 @@ def _log_in(browser, base: str, email: str):
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").last.click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    log_in(page, base, email, PASSWORD)
     return context, page
 
 

@@ -18,6 +18,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
 from tests.e2e.conftest import ISMIT
 
 pytestmark = pytest.mark.browser
@@ -86,11 +87,7 @@ def test_shipment_page_map_and_share_link(live_platform, browser, api_key):
     try:
         page = owner.new_page()
         page.set_default_timeout(15000)
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=username]", MSME)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("main form button[type=submit]").last.click()
-        expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        log_in(page, base, MSME, PASSWORD)
 
         # From the trade's "Shipments" tab, follow a shipment by its booking number.
         page.goto(f"{base}/trades/")

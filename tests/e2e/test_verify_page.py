@@ -10,15 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
+
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.locator("main form button[type=submit]").last.click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def _verify(browser, base: str, name: str, data: bytes, signature: tuple[str, bytes] | None = None):
@@ -45,7 +39,7 @@ def _verify(browser, base: str, name: str, data: bytes, signature: tuple[str, by
 def test_a_document_issued_on_the_platform_is_verified_and_a_changed_copy_is_caught(
     live_platform, page, browser
 ):
-    _log_in(page, live_platform, "msme1@demo.ismit.example", "ismit-demo")
+    log_in(page, live_platform, "msme1@demo.ismit.example", "ismit-demo")
     page.goto(f"{live_platform}/trades/")
     page.get_by_role("link", name="DEMO-EXP-0001").first.click()
     expect(page).to_have_url(re.compile(r"/trades/\d+/$"))

@@ -304,6 +304,12 @@ def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent])
             )
         )
     entries.sort(key=lambda entry: entry.at)
+    # What the declarations went through before their newest applied answer is done with (a request for
+    # documents that the clearance followed, say); rejections and answers not applied keep their mark.
+    last = max((i for i, entry in enumerate(entries) if entry.applied), default=-1)
+    for entry in entries[:last]:
+        if entry.badge not in ("rejected", "not_needed"):
+            entry.badge = "done"
     return entries
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils.html import escape
@@ -121,3 +123,32 @@ def test_a_query_is_answered_from_its_page_and_the_messages_downloaded(
     assert stranger.get(f"/trades/{cashew_trade.pk}/customs/messages/{message.pk}/").status_code == 404
     assert stranger.get(answer_url).status_code == 404
     assert stranger.post(answer_url, {"answer": "forged"}).status_code == 404
+
+
+def timeline_marks(page: str) -> list[tuple[str, str]]:
+    """(class, label) of each entry of the Customs tab's "What happened", in order."""
+    timeline = page.split('id="customs-timeline"', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'<li class="(\w+)"[^>]*>\s*<strong>([^<]+)</strong>', timeline)
+
+
+def test_the_timeline_shows_the_steps_gone_through_as_done_and_the_current_one_as_it_is(
+    cashew_trade, window, relay, cast
+):
+    client = browser(cast.colleague)
+    url = f"/trades/{cashew_trade.pk}/customs/"
+    client.post(url)
+    declaration = Declaration.objects.get()
+    deliver(declaration)
+    follow(Client(), relay, declaration, "accepted")
+    marks = timeline_marks(client.get(url).content.decode())
+    assert [label for _, label in marks] == [
+        "Version 1 submitted",
+        f"Sent to {window.name}",
+        "Received by customs",
+        "Accepted",
+    ]
+    assert [mark for mark, _ in marks] == ["done", "done", "done", "in_progress"]
+
+    follow(Client(), relay, declaration, "goods_exited")
+    marks = timeline_marks(client.get(url).content.decode())
+    assert marks[-1] == ("done", "Goods exited") and {mark for mark, _ in marks} == {"done"}
