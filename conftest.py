@@ -22,6 +22,20 @@ PASSWORD = "correct-horse-battery-9"
 pytest_plugins = ["tests.browser"]  # the `browser` fixture: Debian's Chromium
 
 
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Tasks run in the test's process when they are sent, never through a broker: a committed enqueue (an
+    outbox message, the platform's e-mails) is delivered at once, and no test leaves tasks in var/broker or
+    on a shared RabbitMQ. The end-to-end tests run real workers on a broker of their own."""
+    from ismit.config.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the shipped reference data (the built-in UN/LOCODE set)."""

@@ -46,7 +46,8 @@ def test_the_demo_trade_is_declared_and_cleared_in_the_browser(sw, browser):
         assert timeline.first.inner_text().startswith("Version 1 déposée")
         marks = timeline.evaluate_all("items => items.map(item => item.className)")
         # At zero delay an answer may overtake another: the late one is listed, marked as not applied.
-        assert marks[-1] == "done" and set(marks) <= {"done", "not_needed"}, marks
+        assert set(marks) <= {"done", "not_needed"} and marks.count("done") >= 7, marks
+        expect(timeline.filter(has_text="Sortie des marchandises confirmée").first).to_have_class("done")
         assert page.locator('#customs-messages tr[data-kind="request"]').count() == 1
         notifications = page.locator('#customs-messages tr[data-kind="notification"]')
         assert notifications.count() == timeline.count() - 2  # each answer, after "submitted" and "sent"

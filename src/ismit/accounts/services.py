@@ -14,12 +14,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ismit.accounts.actors import Actor
+from ismit.accounts.mail import Mail, queue_mails
 from ismit.accounts.models import (
     ApiToken,
     IdentifierScheme,
@@ -393,7 +393,7 @@ def _decide(*, actor: Actor, organisation: Organisation, status: str, reason: st
         obj=org,
         changes={"verification_status": [old, status], "reason": org.verification_reason},
     )
-    transaction.on_commit(lambda: notify_owners_of_decision(org.id))
+    queue_mails(_decision_mails(org), organisation_id=org.id)
     return org
 
 
@@ -409,10 +409,10 @@ def reject_organisation(*, actor: Actor, organisation: Organisation, reason: str
     return _decide(actor=actor, organisation=organisation, status=VerificationStatus.REJECTED, reason=reason)
 
 
-def notify_owners_of_decision(organisation_id: int) -> None:
-    """E-mail each owner, in the owner's language, the operator's decision."""
-    org = Organisation.objects.get(pk=organisation_id)
+def _decision_mails(org: Organisation) -> list[Mail]:
+    """The e-mail of the operator's decision to each owner of the organisation, in the owner's language."""
     owners = User.objects.filter(memberships__organisation=org, memberships__role=Role.OWNER, is_active=True)
+    mails = []
     for owner in owners:
         with translation.override(owner.language):
             if org.is_verified:
@@ -427,7 +427,8 @@ def notify_owners_of_decision(organisation_id: int) -> None:
                     "org": org.legal_name,
                     "reason": org.verification_reason,
                 }
-            send_mail(subject, body, None, [owner.email])
+        mails.append(Mail(to=owner.email, subject=subject, body=body))
+    return mails
 
 
 # -- API tokens -------------------------------------------------------------------------------------
@@ -565,78 +566,61 @@ def notify(
             )
     mails = []
     if email:
-        mails = [(n.title, n.body, n.url, n.user.email) for n in rows if n.user is not None and n.user.email]
+        mails = [_mail_of(n) for n in rows if n.user is not None and n.user.email]
     if batch is not None:
         batch.rows += rows
         batch.mails += mails
         return rows
-    Notification.objects.bulk_create(rows)
-    if mails:
-        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows)
+        queue_mails(mails, organisation_id=organisation_id)
     return rows
+
+
+def _mail_of(notification: Notification) -> Mail:
+    """The e-mail of a notification: its title, its body and the link to its page."""
+    text = notification.body
+    if notification.url:
+        link = f"{settings.SITE_URL}{notification.url}"
+        text = f"{text}\n\n{link}" if text else link
+    return Mail(to=notification.user.email, subject=notification.title, body=text)
 
 
 class _Batch:
     def __init__(self) -> None:
         self.members: dict[tuple, list[User]] = {}
         self.rows: list[Notification] = []
-        self.mails: list[tuple[str, str, str, str]] = []
+        self.mails: list[Mail] = []
+
+    def take_mails(self) -> list[Mail]:
+        mails, self.mails = self.mails, []
+        return mails
 
 
 _batch = threading.local()
 
 
 @contextmanager
-def batched_notifications() -> Iterator[None]:
+def batched_notifications() -> Iterator[_Batch]:
     """Inside a transaction: notify() reads each organisation's members once in the block, and its
-    notifications are written in one INSERT at the end (their e-mails sent once the transaction commits,
-    as always). Nested, the outermost block writes them."""
+    notifications are written in one INSERT at the end, their e-mails in one outbox message (sent once the
+    transaction commits, as always). Nested, the outermost block writes them.
+
+    The block's value holds the e-mails (`.mails`): a caller inside lib.rows.deferred takes them
+    (`take_mails()`) and queues them after its deferred writes (queue_mails needs the outbox message's
+    primary key at once)."""
     if getattr(_batch, "state", None) is not None:
-        yield
+        yield _batch.state
         return
     _batch.state = _Batch()
     try:
-        yield
+        yield _batch.state
         state = _batch.state
     finally:
         _batch.state = None
     if state.rows:
         insert_objects(state.rows)  # with the caller's other writes inside lib.rows.deferred
-    if state.mails:
-        mails = state.mails
-        transaction.on_commit(lambda: _send_notification_mails(mails), robust=True)
-
-
-def _send_notification_mails(mails: list[tuple[str, str, str, str]]) -> None:
-    """The e-mails of a batch of notifications over one connection to the mail server (send_mail opens
-    and closes one per message). A message that fails is logged; the others are sent all the same."""
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception:  # the server is down or out of reach: not tried again for each message
-        notifications_logger.exception("could not reach the mail server")
-        for title, _body, _url, address in mails:
-            notifications_logger.error("could not e-mail the notification %r to %s", title, address)
-        return
-    try:
-        for title, body, url, address in mails:
-            text = body
-            if url:
-                text = f"{body}\n\n{settings.SITE_URL}{url}" if body else f"{settings.SITE_URL}{url}"
-            try:
-                connection.send_messages([EmailMessage(title, text, None, [address], connection=connection)])
-            except Exception:  # a mail server that fails must not lose the other mails
-                notifications_logger.exception("could not e-mail the notification %r to %s", title, address)
-                _close(connection)  # the next message opens a new connection
-    finally:
-        _close(connection)
-
-
-def _close(connection) -> None:
-    try:
-        connection.close()
-    except Exception:
-        notifications_logger.exception("could not close the connection to the mail server")
+    queue_mails(state.take_mails())
 
 
 def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:

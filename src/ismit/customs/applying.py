@@ -16,6 +16,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from ismit.accounts.mail import queue_mails
 from ismit.accounts.models import Organisation, User
 from ismit.accounts.services import batched_notifications
 from ismit.audit.services import batched_events, record_event
@@ -185,11 +186,12 @@ def _apply_waiting(declarations: dict[int, Declaration]) -> None:
     # What the batch writes (notifications, audit events, declarations, steps, answers) goes as one
     # statement at the end on PostgreSQL (lib.rows.deferred); elsewhere a statement each.
     with deferred():
-        with batched_events(write=insert_objects), batched_notifications():
+        with batched_events(write=insert_objects), batched_notifications() as notifications:
             for event in events:
                 declaration = event.declaration = declarations[event.declaration_id]
                 done = apply_event(event, save=False, steps=steps[declaration.trade_id])
                 (applied if done else passed).append(event)
+            mails = notifications.take_mails()
         update_rows(Declaration, declarations.values(), ANSWERED_FIELDS)
         save_moved_steps(
             step
@@ -199,6 +201,7 @@ def _apply_waiting(declarations: dict[int, Declaration]) -> None:
         )
         # Each answer as apply_event left it: applied, or passed (late, or its declaration final).
         update_rows(DeclarationEvent, [*applied, *passed], ["applied", "pending"])
+    queue_mails(mails)  # the batch's e-mails: one outbox message, written once its key is known
     if applied:
         answers_applied.send(sender=DeclarationEvent, events=applied)
 

@@ -268,7 +268,8 @@ class CustomsView:
 
 def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent]) -> list[TimelineEntry]:
     """What happened to the trade's declarations, oldest first: each version submitted and sent, then every
-    answer (with those that came late, shown as not applied)."""
+    answer (with those that came late, shown as not applied). The answer that gave the newest version its
+    status is marked as that status is; what came before it is done (a rejection stays a rejection)."""
     from django.utils.translation import gettext as _
 
     entries: list[TimelineEntry] = []
@@ -279,22 +280,31 @@ def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent])
             else _("Version %(version)s submitted") % {"version": d.version}
         )
         who = d.submitted_by_organisation.legal_name if d.submitted_by_organisation_id else ""
-        entries.append(TimelineEntry(at=d.created_at, label=label, badge="pending", detail=who))
+        badge = "done" if d.sent_at else "pending"
+        entries.append(TimelineEntry(at=d.created_at, label=label, badge=badge, detail=who))
         if d.sent_at:
             entries.append(
                 TimelineEntry(
                     at=d.sent_at,
                     label=_("Sent to %(window)s") % {"window": d.window.name},
-                    badge="in_progress",
+                    badge="done" if d.last_sequence else "in_progress",
                     detail=d.conversation_id,
                 )
             )
+    newest = max(declarations, key=lambda d: d.version, default=None)
     for e in events:
+        current = newest is not None and e.declaration_id == newest.pk and e.sequence == newest.last_sequence
+        if not e.applied:
+            badge = "not_needed"
+        elif current or e.badge == "rejected":
+            badge = e.badge
+        else:
+            badge = "done"
         entries.append(
             TimelineEntry(
                 at=e.received_at,
                 label=e.status_label or _("Unreadable answer"),
-                badge=e.badge if e.applied else "not_needed",
+                badge=badge,
                 detail=e.mrn
                 if e.status == S.ACCEPTED
                 else (e.details or {}).get("question") or (e.details or {}).get("text") or "",
@@ -304,12 +314,6 @@ def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent])
             )
         )
     entries.sort(key=lambda entry: entry.at)
-    # What the declarations went through before their newest applied answer is done with (a request for
-    # documents that the clearance followed, say); rejections and answers not applied keep their mark.
-    last = max((i for i, entry in enumerate(entries) if entry.applied), default=-1)
-    for entry in entries[:last]:
-        if entry.badge not in ("rejected", "not_needed"):
-            entry.badge = "done"
     return entries
 
 

@@ -55,13 +55,15 @@ def enqueue(
     headers: dict[str, str] | None = None,
     target: str = "",
     fresh_key: bool = False,
+    delay: float = 0.0,
 ) -> OutboxMessage:
     """Write a message to deliver once the caller's transaction commits (call it inside that transaction).
 
     A key already present returns the message already written with it: no second message. `fresh_key`
     says the caller knows the key is new (unique on a row of its own written in this transaction): no
     savepoint is taken, and a key present after all fails the caller's transaction. The deliver task is
-    sent when the transaction commits; if that send is lost, the sweep sends it again.
+    sent when the transaction commits (`delay`: its first attempt that many seconds later); if that send is
+    lost, the sweep sends it again.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.enqueue() must run inside the caller's transaction.atomic()")
@@ -81,7 +83,7 @@ def enqueue(
         target=target,
         idempotency_key=idempotency_key,
         organisation_id=organisation_id,
-        next_attempt_at=now,
+        next_attempt_at=now + dt.timedelta(seconds=delay) if delay > 0 else now,
         dispatched_at=now,
     )
     if fresh_key:
@@ -108,7 +110,7 @@ def enqueue(
             "payload_bytes": len(payload),
         },
     )
-    _dispatch_on_commit([message.pk])
+    _dispatch_on_commit([message.pk], countdown=delay if delay > 0 else None)
     return message
 
 

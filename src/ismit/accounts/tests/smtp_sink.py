@@ -1,14 +1,18 @@
-"""A mail server for the tests, as a process of its own: `python -m ismit.accounts.tests.smtp_sink PORT`.
+"""A test mail server, a process of its own: `python -m ismit.accounts.tests.smtp_sink PORT [BUSY]`.
 
 It speaks enough SMTP for Django's SMTP backend (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps nothing,
-and prints what happened, a line each, on its standard output: READY, CONNECT, MESSAGE <recipients>, QUIT.
-A recipient whose address contains "refused" is refused (550), as a real server refuses an unknown mailbox.
+and prints what happened, a line each, on standard output: READY, CONNECT, MESSAGE <recipients>, DROP, QUIT.
+A recipient whose address contains "refused" is refused (550), as a real server refuses an unknown mailbox;
+one whose address contains "busy" (or the second argument, "" for none) is refused for now (450), as a
+full or locked mailbox is; at one whose address contains "drop" the server closes the connection (DROP).
 """
 
 from __future__ import annotations
 
 import socketserver
 import sys
+
+BUSY = sys.argv[2] if len(sys.argv) > 2 else "busy"
 
 
 def say(line: str) -> None:
@@ -35,6 +39,11 @@ class Session(socketserver.StreamRequestHandler):
             elif verb == "RCPT":
                 if "refused" in command:
                     self.reply("550 no such mailbox")
+                elif "drop" in command:
+                    say("DROP")
+                    return  # the connection closed without a word, as by a server that restarts
+                elif BUSY and BUSY in command:
+                    self.reply("450 mailbox busy, try again later")
                 else:
                     recipients.append(command.split(":", 1)[1].strip().strip("<>"))
                     self.reply("250 OK")
@@ -54,9 +63,13 @@ class Session(socketserver.StreamRequestHandler):
                 self.reply("502 not implemented")
 
 
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True  # started again on the port of a sink that stopped moments ago
+    daemon_threads = True
+
+
 def main() -> None:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), Session)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", int(sys.argv[1])), Session)
     say("READY")
     server.serve_forever()
 

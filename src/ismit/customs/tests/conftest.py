@@ -11,18 +11,6 @@ from ismit.customs.tests.support import SECRET, Relay, Sim, make_window
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
-    """Tasks run in the test's process when sent (never through a broker)."""
-    from ismit.config.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
-@pytest.fixture(autouse=True)
 def _fast_outbox(settings):
     settings.OUTBOX_MAX_ATTEMPTS = 3
     settings.OUTBOX_BACKOFF_BASE_S = 0

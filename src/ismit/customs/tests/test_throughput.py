@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 # the write needs in one statement, and the write in one).
 SUBMISSION_STATEMENTS = 23 if connection.vendor == "postgresql" else 31
 # One answer by callback: stored (in one statement on PostgreSQL; elsewhere a read and two inserts), applied,
-# checklist, notifications, audit.
-ANSWER_STATEMENTS = 15 if connection.vendor == "postgresql" else 17
+# checklist, notifications, audit, and the e-mails as one outbox message with its audit event.
+ANSWER_STATEMENTS = 17 if connection.vendor == "postgresql" else 19
 # A delivery (the message read by the test first): claim with the declaration, the send noted with its
 # request, answer and audit event, attempt.
 DELIVERY_STATEMENTS = 4

@@ -9,19 +9,6 @@ from django.utils import timezone
 from conftest import cashew_trade_data
 
 
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """Tasks run in the test's process, never through a broker (a committed enqueue in a test that commits
-    must not leave tasks in var/broker)."""
-    from ismit.config.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
 @pytest.fixture
 def today() -> dt.date:
     return timezone.localdate()
