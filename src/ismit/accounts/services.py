@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 from collections.abc import Iterable, Iterator
@@ -498,8 +497,6 @@ def user_for_api_key(key: str) -> User | None:
 
 
 # -- notifications ----------------------------------------------------------------------------------
-
-notifications_logger = logging.getLogger("ismit.notifications")
 
 
 # Every member of an organisation, as notify() reads them (prepared, lib.prepared: every answer applied
