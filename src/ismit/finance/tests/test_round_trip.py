@@ -18,7 +18,18 @@ from django.utils import timezone
 
 from conftest import cashew_trade_data
 from ismit.customs.models import SingleWindow
-from ismit.customs.tests.support import CLIENT, SECRET, Relay, Sim, deliver, follow, make_window, replay
+from ismit.customs.tests.support import (
+    CLIENT,
+    SECRET,
+    Relay,
+    Sim,
+    deliver,
+    follow,
+    make_window,
+    replay,
+    sequence_of,
+    status_of,
+)
 from ismit.finance.models import FilingStatus, FxReport, VatClaim
 from ismit.finance.services import submit_fx_report, submit_vat_claim
 from ismit.nsw_sim import mrn
@@ -121,7 +132,9 @@ def file_and_follow(client, relay, kind_model, filing) -> list[dict]:
             assert replay(client, callback).status_code == 204
             replayed.append(callback)
         filing.refresh_from_db()
-        if filing.status in (FilingStatus.ACCEPTED, FilingStatus.REJECTED, FilingStatus.QUERY):
+        final = filing.status in (FilingStatus.ACCEPTED, FilingStatus.REJECTED, FilingStatus.QUERY)
+        # The window's "received" comes first in sequence but, at zero delay, not always first in time.
+        if final and any(status_of(c) == "received" for c in replayed):
             return replayed
         time.sleep(0.05)
     raise AssertionError(f"{kind_model.__name__} still {filing.status} after 20 s")
@@ -151,7 +164,9 @@ def test_fx_report_and_vat_claim_round_trip_through_the_single_window(
     report.refresh_from_db()
     assert report.status == FilingStatus.ACCEPTED, (report.reasons, report.question)
     assert report.registration_number.startswith("FX")
-    assert [c["headers"]["X-Notification-Status"] for c in callbacks] == ["received", "accepted"]
+    # Both answers came (at zero delay the window's callbacks may arrive in either order).
+    statuses = [c["headers"]["X-Notification-Status"] for c in sorted(callbacks, key=sequence_of)]
+    assert statuses == ["received", "accepted"]
     assert step(trade, "fx_settlement").status == "done"
 
     # -- the VAT refund claim, with the input VAT the MSME enters
