@@ -9,11 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from ismit.trades.management.commands.seed_demo import PASSWORD as DEMO_PASSWORD
 from tests.browser import log_in
 from tests.e2e_sw.conftest import DEMO_REFERENCE, DEMO_USER, wait_for
 
 pytestmark = pytest.mark.browser
-DEMO_PASSWORD = "ismit-demo"  # seed_demo's
 
 
 def test_the_demo_trade_is_declared_and_cleared_in_the_browser(sw, browser):

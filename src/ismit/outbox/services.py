@@ -97,6 +97,8 @@ def enqueue(
             if existing is None:
                 raise
             return existing
+    if message.pk is None:  # written later by lib.rows.deferred, which was given no id to give it
+        raise RuntimeError("outbox.enqueue() inside lib.rows.deferred needs an id reserved for OutboxMessage")
     record_event(
         actor=None,
         organisation_id=organisation_id,

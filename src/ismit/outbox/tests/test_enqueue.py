@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from ismit.audit.models import AuditEvent
+from ismit.lib.rows import deferred
 from ismit.outbox.models import OutboxMessage, Status
 from ismit.outbox.services import enqueue
 from ismit.outbox.tests import scripted
@@ -81,3 +82,10 @@ def test_the_message_is_delivered_once_the_caller_commits(django_capture_on_comm
     message.refresh_from_db()
     assert message.status == Status.DELIVERED
     assert scripted.calls_for(message) == [(message.pk, 1, "decl-commit")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="lib.rows.deferred defers on PostgreSQL only")
+def test_inside_deferred_writes_without_a_reserved_id_it_refuses_rather_than_lose_the_message():
+    with pytest.raises(RuntimeError, match="needs an id reserved"), transaction.atomic(), deferred():
+        write("deferred-1", fresh_key=True)
+    assert not OutboxMessage.objects.filter(idempotency_key="deferred-1").exists()
