@@ -45,8 +45,10 @@ def test_the_demo_trade_is_declared_and_cleared_in_the_browser(sw, browser):
         timeline = page.locator("#customs-timeline > li")
         assert timeline.first.inner_text().startswith("Version 1 déposée")
         marks = timeline.evaluate_all("items => items.map(item => item.className)")
-        # At zero delay an answer may overtake another: the late one is listed, marked as not applied.
-        assert set(marks) <= {"done", "not_needed"} and marks.count("done") >= 7, marks
+        # At zero delay an answer may overtake another (CI saw two do so): the late one is listed, marked as
+        # not applied; so only the version's own steps and the final answer are sure to be marked done.
+        assert set(marks) <= {"done", "not_needed"}, marks
+        assert marks[:2] == ["done", "done"] and len(marks) >= 7, marks
         expect(timeline.filter(has_text="Sortie des marchandises confirmée").first).to_have_class("done")
         assert page.locator('#customs-messages tr[data-kind="request"]').count() == 1
         notifications = page.locator('#customs-messages tr[data-kind="notification"]')
