@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -81,6 +82,7 @@ CUSRES_STATUSES = {
     "released": S.CLEARED,
     "exited": S.GOODS_EXITED,
 }
+STATEMENT_CODE = re.compile(r"NSW\d{5}")  # a window's code for a statement's text (not ACA, A2: the UK's)
 QUERY_CODE = "NSW90001"  # the CUSRES error code that carries a query's question
 
 
@@ -96,6 +98,7 @@ class Answer:
     reasons: list[dict] = field(default_factory=list)
     question: str = ""
     text: str = ""
+    code: str = ""  # the window's code for `text` (a check's reason, the exit), which pages translate
     item: int | None = None
     limit_at: str = ""
 
@@ -104,6 +107,7 @@ class Answer:
             "reasons": self.reasons,
             "question": self.question,
             "text": self.text,
+            "code": self.code,
             "item": self.item,
             "limit_at": self.limit_at,
             "lrn": self.lrn,
@@ -165,14 +169,18 @@ def parse_res(body: bytes) -> Answer:
         kind = (info.findtext("r:StatementTypeCode", namespaces=RES) or "").strip()
         text = (info.findtext("r:StatementDescription", namespaces=RES) or "").strip()
         limit = _stamp(info.find("r:LimitDateTime", RES))
+        _, item, _ = _pointer(info.findall("r:Pointer", RES))
         if kind == "QRY" or (answer.status == S.QUERY and not answer.question):
             answer.question = text
             answer.limit_at = limit
-            _, item, _ = _pointer(info.findall("r:Pointer", RES))
             answer.item = item or item_in_question(text)
-        elif text and not answer.text:
+            continue
+        answer.limit_at = answer.limit_at or limit
+        if text and not answer.text:
             answer.text = text
-            answer.limit_at = answer.limit_at or limit
+            code = (info.findtext("r:StatementCode", namespaces=RES) or "").strip()
+            answer.code = code[:17] if STATEMENT_CODE.fullmatch(code) else ""
+            answer.item = answer.item or item
     return answer
 
 

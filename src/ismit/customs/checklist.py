@@ -104,7 +104,7 @@ QUIET = frozenset({S.RECEIVED, S.GOODS_EXITED})
 def _render_body(reasons: list, details: dict) -> str:
     lines = [reason_texts.describe(r) for r in reasons]
     question = details.get("question") or ""
-    text = details.get("text") or ""
+    text = reason_texts.statement(details)
     if question:
         lines.insert(0, question)
     elif text:

@@ -307,7 +307,7 @@ def timeline_of(declarations: list[Declaration], events: list[DeclarationEvent])
                 badge=badge,
                 detail=e.mrn
                 if e.status == S.ACCEPTED
-                else (e.details or {}).get("question") or (e.details or {}).get("text") or "",
+                else (e.details or {}).get("question") or reasons.statement(e.details or {}),
                 applied=e.applied,
                 sequence=e.sequence,
                 via=e.via,

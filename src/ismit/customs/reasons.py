@@ -38,6 +38,13 @@ MESSAGES = {
     "NSW20006": gettext_lazy("The statistical value (line amount) is missing or not a number."),
     "NSW20007": gettext_lazy("The line amount is not a number."),
     "NSW20008": gettext_lazy("The goods lines must be numbered 1, 2, 3…"),
+    "NSW30001": gettext_lazy(
+        "Documentary check: the declared value is above the threshold. Present the commercial invoice and "
+        "the transport document."
+    ),
+    "NSW30002": gettext_lazy("Physical inspection: these goods are of a sensitive HS chapter."),
+    "NSW30003": gettext_lazy("Physical inspection (random selection)."),
+    "NSW30004": gettext_lazy("Exit of the goods confirmed."),
     "NSW90001": gettext_lazy("Customs asks a question about the goods description."),
 }
 
@@ -107,6 +114,14 @@ def describe(reason: dict) -> str:
     if isinstance(item, int) and item > 0:
         return _("Goods line %(line)s: %(reason)s") % {"line": item, "reason": text}
     return text
+
+
+def statement(details: dict) -> str:
+    """What an answer says beside its status (why a check, the exit), in the active language: the text as
+    the window sent it when its code is not known here, "" when it says nothing."""
+    if not details.get("text") and not details.get("code"):
+        return ""
+    return describe({"code": details.get("code"), "text": details.get("text"), "item": details.get("item")})
 
 
 def described(reasons: list[dict]) -> list[dict]:

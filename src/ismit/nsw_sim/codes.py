@@ -16,6 +16,13 @@ CONTROL = "control"
 CLEARED = "cleared"
 GOODS_EXITED = "goods_exited"
 
+# Why the window asks for a check, and the exit: the code of the statement that explains a documents_required,
+# control or goods_exited notification (the text beside it is English; a platform translates by code).
+REASON_DOCUMENTS = "NSW30001"  # declared value above the documentary-check threshold
+REASON_SENSITIVE_GOODS = "NSW30002"  # a goods item of a sensitive HS chapter: physical inspection
+REASON_RANDOM_CONTROL = "NSW30003"  # physical inspection, selected at random
+REASON_EXIT = "NSW30004"  # exit of the goods confirmed
+
 DECLARATION_STATUSES = (
     RECEIVED,
     ACCEPTED,

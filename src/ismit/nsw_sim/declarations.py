@@ -628,6 +628,7 @@ def checks_after_acceptance(d: Declaration, config) -> list[dict]:
         steps.append(
             {
                 "status": codes.DOCUMENTS_REQUIRED,
+                "code": codes.REASON_DOCUMENTS,
                 "text": f"Documentary check: declared value {value} {d.currency} is above the threshold. "
                 "Present the commercial invoice and the transport document.",
             }
@@ -640,12 +641,20 @@ def checks_after_acceptance(d: Declaration, config) -> list[dict]:
         steps.append(
             {
                 "status": codes.CONTROL,
+                "code": codes.REASON_SENSITIVE_GOODS,
+                "item": sensitive,
                 "text": f"Physical inspection: goods item {sensitive}, HS chapter "
                 f"{d.items[sensitive - 1].commodity_code[:2]}.",
             }
         )
     elif config.control_rate and _chance(config.seed, "control", d.lrn) < config.control_rate:
-        steps.append({"status": codes.CONTROL, "text": "Physical inspection (random selection)."})
+        steps.append(
+            {
+                "status": codes.CONTROL,
+                "code": codes.REASON_RANDOM_CONTROL,
+                "text": "Physical inspection (random selection).",
+            }
+        )
     return steps
 
 

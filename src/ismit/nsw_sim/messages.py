@@ -74,10 +74,12 @@ def _info(
     _pointers(info, pointer)
 
 
-def _item_pointer(item: int | None):
+def _item_pointer(item: int | None, *, description: bool = True):
+    """Pointers to a goods item (to its description, for a query's)."""
     if not item:
         return ()
-    return (("42A", None, None), ("67A", None, None), ("68A", item, None), ("23A", None, "137"))
+    to_item = (("42A", None, None), ("67A", None, None), ("68A", item, None))
+    return (*to_item, ("23A", None, "137")) if description else to_item
 
 
 def render_res(
@@ -108,13 +110,20 @@ def render_res(
             pointer=_item_pointer(step.get("item")),
         )
     elif status == codes.DOCUMENTS_REQUIRED:
-        _info(response, code="ACA", text=step.get("text", ""), limit=week, type_code="ACA")
+        _info(response, code="ACA", limit=week, type_code="ACA")  # as the UK's DMSDOC
+        _info(response, code=step.get("code", ""), text=step.get("text", ""), type_code="ACA")
     elif status == codes.CONTROL:
-        _info(response, text=step.get("text", ""), type_code="CTL")
+        _info(
+            response,
+            code=step.get("code", ""),
+            text=step.get("text", ""),
+            type_code="CTL",
+            pointer=_item_pointer(step.get("item"), description=False),
+        )
     elif status == codes.CLEARED:
         _info(response, code="A2", type_code="AFB")  # as the UK's DMSCLE
     elif status == codes.GOODS_EXITED:
-        _info(response, text="Exit of the goods confirmed", type_code="CEX")
+        _info(response, code=codes.REASON_EXIT, text="Exit of the goods confirmed", type_code="CEX")
     for problem in step.get("problems") or ():
         error = _sub(response, "Error")
         _sub(error, "Description", _clean(problem["text"], 512))

@@ -67,6 +67,11 @@ class Relay:
             self.calls = [c for c in self.calls if c not in mine]
         return mine
 
+    def give_back(self, callbacks: list[dict]) -> None:
+        """Callbacks taken but not replayed, to be taken again first."""
+        with self.lock:
+            self.calls = [*callbacks, *self.calls]
+
     def wait(self, conversation_id: str, count: int, timeout: float = 20) -> list[dict]:
         """At least `count` callbacks of the conversation (taken), or what came within the timeout."""
         taken: list[dict] = []
@@ -134,23 +139,30 @@ def deliver(declaration: Declaration) -> str | None:
 
 
 def follow(client, relay: Relay, declaration: Declaration, until: str, timeout: float = 20) -> list[dict]:
-    """Replay the conversation's callbacks as they come until the declaration (its newest version) has the
-    status `until`; returns the callbacks replayed."""
+    """Replay the conversation's callbacks, in sequence order, until the declaration (its newest version) has
+    the status `until`; returns the callbacks replayed (those that came after are left in the relay)."""
     declaration.refresh_from_db()
     conversation = declaration.conversation_id
     replayed: list[dict] = []
+
+    def head() -> Declaration:
+        return Declaration.objects.filter(conversation_id=conversation).order_by("-version").first()
+
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for callback in sorted(relay.take(conversation), key=sequence_of):
+        pending = sorted(relay.take(conversation), key=sequence_of)
+        while pending:
+            callback = pending.pop(0)
             response = replay(client, callback)
             assert response.status_code == 204, response.content
             replayed.append(callback)
-        head = Declaration.objects.filter(conversation_id=conversation).order_by("-version").first()
-        if head.status == until:
+            if head().status == until:
+                relay.give_back(pending)
+                return replayed
+        if head().status == until:
             return replayed
         time.sleep(0.05)
-    head = Declaration.objects.filter(conversation_id=conversation).order_by("-version").first()
-    raise AssertionError(f"declaration {head.pk} is {head.status}, not {until}, after {timeout} s")
+    raise AssertionError(f"declaration {head().pk} is {head().status}, not {until}, after {timeout} s")
 
 
 def seed_query(actor, trade, window: SingleWindow | None = None):

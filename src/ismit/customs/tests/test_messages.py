@@ -74,6 +74,36 @@ def test_a_rejection_s_errors_keep_their_code_pointer_and_goods_line():
     assert describe({"code": "XYZ", "text": "Something the window said"}) == "Something the window said"
 
 
+def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_language():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from ismit.customs.reasons import statement
+    from ismit.nsw_sim.config import Config
+    from ismit.nsw_sim.tests.support import item
+
+    config = Config()
+    goods = (item(1), item(2, hs_code="710812", unit_price=Decimal("100")))
+    d = declarations.read_wco(wco(document(items=goods)))
+    steps = [s for s in declarations.plan(d, [], config) if s["status"] in ("documents_required", "control")]
+    steps.append({"status": "goods_exited"})
+    documents, control, exited = (parse_res(res(s.pop("status"), **s)) for s in steps)
+    assert (documents.code, documents.item, bool(documents.limit_at)) == ("NSW30001", None, True)
+    assert documents.text.startswith("Documentary check: declared value")  # as sent, kept for the record
+    assert (control.code, control.item) == ("NSW30002", 2) and exited.code == "NSW30004"
+    with translation.override("fr"):
+        assert statement(documents.details()).startswith("Contrôle documentaire : la valeur déclarée")
+        assert statement(control.details()) == (
+            "Ligne de marchandises 2 : Contrôle physique : "
+            "ces marchandises relèvent d'un chapitre SH sensible."
+        )
+        assert statement(exited.details()) == "Sortie des marchandises confirmée."
+    # A code not known here: the window's own words; nothing said: nothing shown.
+    assert statement({"code": "NSW39999", "text": "Scanner check"}) == "Scanner check"
+    assert statement(parse_res(res("cleared")).details()) == ""
+
+
 def test_a_query_s_question_and_its_goods_line_are_read():
     answer = parse_res(res("query", text="Goods item 1: describe the goods.", item=1))
     assert answer.question == "Goods item 1: describe the goods." and answer.item == 1 and answer.limit_at

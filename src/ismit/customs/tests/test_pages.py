@@ -152,3 +152,9 @@ def test_the_timeline_shows_the_steps_gone_through_as_done_and_the_current_one_a
     follow(Client(), relay, declaration, "goods_exited")
     marks = timeline_marks(client.get(url).content.decode())
     assert marks[-1] == ("done", "Goods exited") and {mark for mark, _ in marks} == {"done"}
+
+    # What the window says beside a status is shown in the reader's language (translated by its code).
+    client.cookies["django_language"] = "fr"
+    timeline = client.get(url).content.decode().split('id="customs-timeline"', 1)[1]
+    assert '<div class="help">Sortie des marchandises confirmée.</div>' in timeline
+    assert "Exit of the goods confirmed" not in timeline

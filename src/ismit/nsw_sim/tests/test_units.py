@@ -240,6 +240,18 @@ def test_risk_rules():
     assert [s["status"] for s in steps][:3] == ["received", "accepted", "query"] and steps[2]["item"] == 1
     random = dataclasses.replace(config, control_rate=1.0)
     assert "control" in [s["status"] for s in declarations.plan(plain, [], random)]
+    # Each check says why, by a code a platform can translate (and the goods item an inspection is for).
+    reasons = [
+        {k: s.get(k) for k in ("status", "code", "item")}
+        for d, c in ((gold, config), (expensive, config), (plain, random))
+        for s in declarations.plan(d, [], c)
+        if s["status"] in ("control", "documents_required")
+    ]
+    assert reasons == [
+        {"status": "control", "code": "NSW30002", "item": 1},
+        {"status": "documents_required", "code": "NSW30001", "item": None},
+        {"status": "control", "code": "NSW30003", "item": None},
+    ]
 
 
 def test_a_query_is_answered_by_a_better_description_or_an_explanation():
@@ -278,7 +290,13 @@ def test_a_query_is_answered_by_a_better_description_or_an_explanation():
 @pytest.mark.parametrize("status", codes.DECLARATION_STATUSES)
 def test_every_notification_is_valid_against_the_published_res_schema(status):
     problems = declarations.check(declarations.read_wco(wco(document(items=(item(1, hs_code="12"),)))))
-    step = {"status": status, "text": "Why?", "item": 1, "problems": [p.__dict__ for p in problems]}
+    step = {
+        "status": status,
+        "text": "Why?",
+        "code": codes.REASON_SENSITIVE_GOODS,
+        "item": 1,
+        "problems": [p.__dict__ for p in problems],
+    }
     conversation = {
         "id": "c",
         "kind": "declaration",
