@@ -568,7 +568,10 @@ def notify(
         batch.rows += rows
         batch.mails += mails
         return rows
-    with transaction.atomic():
+    if not mails:
+        Notification.objects.bulk_create(rows)
+        return rows
+    with transaction.atomic():  # the notifications and their e-mails, or neither
         Notification.objects.bulk_create(rows)
         queue_mails(mails, organisation_id=organisation_id)
     return rows

@@ -82,7 +82,8 @@ CUSRES_STATUSES = {
     "released": S.CLEARED,
     "exited": S.GOODS_EXITED,
 }
-STATEMENT_CODE = re.compile(r"NSW\d{5}")  # a window's code for a statement's text (not ACA, A2: the UK's)
+# The window's codes for what it says beside a status (why a check, the exit): not errors.
+STATEMENT_CODE = re.compile(r"NSW3\d{4}")
 QUERY_CODE = "NSW90001"  # the CUSRES error code that carries a query's question
 
 
@@ -199,6 +200,9 @@ def parse_cusres_answer(body: bytes) -> Answer:
         if answer.status == S.QUERY and error.get("code") == QUERY_CODE and not answer.question:
             answer.question = error.get("text") or ""
             answer.item = error.get("item") or item_in_question(answer.question)
+            continue
+        if STATEMENT_CODE.fullmatch(error.get("code") or "") and not answer.code:
+            answer.code, answer.text, answer.item = error["code"], error.get("text") or "", error.get("item")
             continue
         answer.reasons.append(
             {

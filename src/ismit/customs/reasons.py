@@ -42,7 +42,7 @@ MESSAGES = {
         "Documentary check: the declared value is above the threshold. Present the commercial invoice and "
         "the transport document."
     ),
-    "NSW30002": gettext_lazy("Physical inspection: these goods are of a sensitive HS chapter."),
+    "NSW30002": gettext_lazy("Physical inspection: goods of a sensitive HS chapter."),
     "NSW30003": gettext_lazy("Physical inspection (random selection)."),
     "NSW30004": gettext_lazy("Exit of the goods confirmed."),
     "NSW90001": gettext_lazy("Customs asks a question about the goods description."),

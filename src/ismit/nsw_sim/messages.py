@@ -162,6 +162,11 @@ def render_cusres(conversation: dict, step: dict, *, notification_id: str, issue
     errors = [CusresError(p["code"][:8], p["text"], p.get("item")) for p in step.get("problems") or ()][:50]
     if status == codes.QUERY and not errors:
         errors = [CusresError("NSW90001", step.get("text", ""), step.get("item"))]
+    # What the window says beside a check or the exit: a text / code pair, as a query's question.
+    if status == codes.GOODS_EXITED:
+        errors = [CusresError(codes.REASON_EXIT, "Exit of the goods confirmed")]
+    elif status in (codes.DOCUMENTS_REQUIRED, codes.CONTROL) and step.get("code"):
+        errors = [CusresError(step["code"][:8], step.get("text", ""), step.get("item")), *errors][:50]
     country = (conversation.get("country") or "XX").upper()
     mrn = conversation.get("mrn") if status not in {codes.RECEIVED, codes.REJECTED} else ""
     text = build_cusres(

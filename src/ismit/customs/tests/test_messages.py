@@ -18,6 +18,7 @@ AT = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
 
 
 def res(status: str, **step) -> bytes:
+    """The window's WCO RES notification of `status` (step: text, code, item, problems), schema-checked."""
     conversation = {"lrn": "CI-EXP-0001", "mrn": "26CI4QX8ZK2M0T7PA3", "version": 1, "country": "CI"}
     body = messages.render_res(
         conversation, {"status": status, **step}, notification_id="ab" * 16, issued_at=AT, agency="Customs"
@@ -88,17 +89,37 @@ def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_langua
     d = declarations.read_wco(wco(document(items=goods)))
     steps = [s for s in declarations.plan(d, [], config) if s["status"] in ("documents_required", "control")]
     steps.append({"status": "goods_exited"})
-    documents, control, exited = (parse_res(res(s.pop("status"), **s)) for s in steps)
+    documents, control, exited = (parse_res(res(**s)) for s in steps)
     assert (documents.code, documents.item, bool(documents.limit_at)) == ("NSW30001", None, True)
     assert documents.text.startswith("Documentary check: declared value")  # as sent, kept for the record
     assert (control.code, control.item) == ("NSW30002", 2) and exited.code == "NSW30004"
     with translation.override("fr"):
         assert statement(documents.details()).startswith("Contrôle documentaire : la valeur déclarée")
         assert statement(control.details()) == (
-            "Ligne de marchandises 2 : Contrôle physique : "
-            "ces marchandises relèvent d'un chapitre SH sensible."
+            "Ligne de marchandises 2 : Contrôle physique : marchandises d'un chapitre SH sensible."
         )
         assert statement(exited.details()) == "Sortie des marchandises confirmée."
+    # The same in CUSRES answers: a text / code pair, as a query's question (not a reason to fix).
+    conversation = {"lrn": "CI-EXP-0001", "mrn": "26CI4QX8ZK2M0T7PA3", "sender": "CI1234567890"}
+    edi = [
+        messages.render_cusres(conversation, s, notification_id="ab" * 16, issued_at=AT)
+        for s in [*steps[:2], {"status": "goods_exited"}, {"status": "cleared"}]
+    ]
+    for body in edi:
+        assert_valid(body)
+    documents, control, exited, cleared = (parse_cusres_answer(body) for body in edi)
+    assert [(a.status, a.code) for a in (documents, control, exited, cleared)] == [
+        ("documents_required", "NSW30001"),
+        ("control", "NSW30002"),
+        ("goods_exited", "NSW30004"),
+        ("cleared", ""),
+    ]
+    assert control.text.startswith("Physical inspection: goods item 2") and control.reasons == []
+    with translation.override("fr"):
+        assert statement(control.details()) == (
+            "Ligne de marchandises 2 : Contrôle physique : marchandises d'un chapitre SH sensible."
+        )
+        assert statement(cleared.details()) == ""
     # A code not known here: the window's own words; nothing said: nothing shown.
     assert statement({"code": "NSW39999", "text": "Scanner check"}) == "Scanner check"
     assert statement(parse_res(res("cleared")).details()) == ""
