@@ -56,11 +56,11 @@ def test_a_second_submission_while_one_is_with_customs_is_a_conflict(cashew_trad
 def test_a_conflict_found_under_the_trade_s_lock_writes_nothing_and_leaves_the_caller_s_transaction_usable(
     cashew_trade, exporter, offline_window, monkeypatch
 ):
-    from ismit.customs import services
+    from ismit.customs.services import submission
 
     submit_declaration(actor=exporter, trade=cashew_trade)
     documents = IssuedDocument.objects.count()
-    monkeypatch.setattr(services, "_declarations_of", lambda trade: [])  # as if it came in meanwhile
+    monkeypatch.setattr(submission, "_declarations_of", lambda trade: [])  # as if it came in meanwhile
     with pytest.raises(DeclarationConflict):
         submit_declaration(actor=exporter, trade=cashew_trade)
     assert Declaration.objects.filter(trade=cashew_trade).count() == 1
@@ -70,17 +70,17 @@ def test_a_conflict_found_under_the_trade_s_lock_writes_nothing_and_leaves_the_c
 def test_a_key_revoked_while_the_declaration_was_signed_refuses_it_and_writes_nothing(
     cashew_trade, exporter, offline_window, monkeypatch
 ):
-    from ismit.customs import services
+    from ismit.customs.services import submission
     from ismit.documents.models import KeyStatus, SigningKey
 
-    prepare_issue = services.prepare_issue
+    prepare_issue = submission.prepare_issue
 
     def prepare_then_revoke(**kwargs):
         prepared = prepare_issue(**kwargs)
         SigningKey.objects.filter(pk=prepared.key.pk).update(status=KeyStatus.REVOKED)
         return prepared
 
-    monkeypatch.setattr(services, "prepare_issue", prepare_then_revoke)
+    monkeypatch.setattr(submission, "prepare_issue", prepare_then_revoke)
     with pytest.raises(ValidationError) as refused:
         submit_declaration(actor=exporter, trade=cashew_trade)
     assert "revoked meanwhile" in str(refused.value)
