@@ -177,11 +177,10 @@ def parse_res(body: bytes) -> Answer:
             answer.item = item or item_in_question(text)
             continue
         answer.limit_at = answer.limit_at or limit
-        if text and not answer.text:
-            answer.text = text
-            code = (info.findtext("r:StatementCode", namespaces=RES) or "").strip()
-            answer.code = code[:17] if STATEMENT_CODE.fullmatch(code) else ""
-            answer.item = answer.item or item
+        code = (info.findtext("r:StatementCode", namespaces=RES) or "").strip()
+        code = code if STATEMENT_CODE.fullmatch(code) else ""  # not the UK's ACA, A2…
+        if (text or code) and not (answer.text or answer.code):
+            answer.text, answer.code, answer.item = text, code, answer.item or item
     return answer
 
 

@@ -120,7 +120,9 @@ def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_langua
             "Ligne de marchandises 2 : Contrôle physique : marchandises d'un chapitre SH sensible."
         )
         assert statement(cleared.details()) == ""
-    # A code not known here: the window's own words; nothing said: nothing shown.
+    # A code without words; a code not known here: the window's own words; nothing said: nothing shown.
+    with translation.override("fr"):
+        assert statement({"code": "NSW30003"}) == "Contrôle physique (sélection aléatoire)."
     assert statement({"code": "NSW39999", "text": "Scanner check"}) == "Scanner check"
     assert statement(parse_res(res("cleared")).details()) == ""
 
