@@ -121,8 +121,9 @@ def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_langua
         )
         assert statement(cleared.details()) == ""
     # A code without words; a code not known here: the window's own words; nothing said: nothing shown.
+    coded = parse_res(res("control", code="NSW30003")).details()
     with translation.override("fr"):
-        assert statement({"code": "NSW30003"}) == "Contrôle physique (sélection aléatoire)."
+        assert statement(coded) == "Contrôle physique (sélection aléatoire)."
     assert statement({"code": "NSW39999", "text": "Scanner check"}) == "Scanner check"
     assert statement(parse_res(res("cleared")).details()) == ""
 
