@@ -3,7 +3,7 @@
 The message, as both sides use it (a profile of the D96A CUSRES segment table):
 
     UNH ... CUSRES:D:96A:UN
-    BGM+961 (general response) or 963 (error response)+<response number>+9
+    BGM+961 (general response), 962 (document response) or 963 (error response)+<response number>+9
     DTM+137:<CCYYMMDDHHMM>:203                    when customs answered
     GIS+<status>                                  UNTDID 7365; "exited" is EXI::ZZZ (no 7365 code for it)
     FTX+AAO+++<text>                              one per error, in the order of the errors (at most 5)
@@ -67,9 +67,12 @@ def build_cusres(
     message_reference: str = "",
     customs_reference: str = "",
     errors: Sequence[CusresError] = (),
+    document: str = "",
 ) -> str:
     """A CUSRES interchange answering the declaration `declaration_reference` with `status`
-    (a key of STATUS_CODES). `message_reference` is the UNH reference of the CUSDEC answered."""
+    (a key of STATUS_CODES). `message_reference` is the UNH reference of the CUSDEC answered; `document`
+    the BGM 1001 code (UNCL 1001: 961 general, 962 document, 963 error response), by default 963 with
+    errors and 961 without."""
     if status not in STATUS_CODES:
         raise ValueError(f"unknown CUSRES status {status!r}: one of {', '.join(STATUS_CODES)}")
     if len(errors) > 50:
@@ -77,7 +80,7 @@ def build_cusres(
     at = prepared_at or dt.datetime.now(dt.UTC)
     code = STATUS_CODES[status]
     body = [
-        segment("BGM", ["963" if errors else "961"], (customs_reference or control_reference)[:35], "9"),
+        segment("BGM", [document or ("963" if errors else "961")], (customs_reference or control_reference)[:35], "9"),
         segment("DTM", ["137", f"{at:%Y%m%d%H%M}", "203"]),
         segment("GIS", [code, "", "ZZZ"] if code in _MUTUALLY_DEFINED else [code]),
     ]

@@ -179,6 +179,8 @@ def render_cusres(conversation: dict, step: dict, *, notification_id: str, issue
         message_reference=conversation.get("message_reference") or "",
         customs_reference=mrn or "",
         errors=errors,
+        # An error response only when something is wrong; what customs says beside a status is not an error.
+        document="963" if step.get("problems") else "962" if status == codes.DOCUMENTS_REQUIRED else "961",
     )
     return text.encode("latin-1", errors="replace")
 

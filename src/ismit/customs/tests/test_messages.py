@@ -107,6 +107,8 @@ def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_langua
     ]
     for body in edi:
         assert_valid(body)
+    # BGM: a document response, then general responses (what customs says beside a status is no error).
+    assert [body.split(b"BGM+", 1)[1][:3] for body in edi] == [b"962", b"961", b"961", b"961"]
     documents, control, exited, cleared = (parse_cusres_answer(body) for body in edi)
     assert [(a.status, a.code) for a in (documents, control, exited, cleared)] == [
         ("documents_required", "NSW30001"),
