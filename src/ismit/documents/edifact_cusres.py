@@ -79,8 +79,9 @@ def build_cusres(
         raise ValueError("at most 50 errors in one CUSRES")
     at = prepared_at or dt.datetime.now(dt.UTC)
     code = STATUS_CODES[status]
+    document = document or ("963" if errors else "961")
     body = [
-        segment("BGM", [document or ("963" if errors else "961")], (customs_reference or control_reference)[:35], "9"),
+        segment("BGM", [document], (customs_reference or control_reference)[:35], "9"),
         segment("DTM", ["137", f"{at:%Y%m%d%H%M}", "203"]),
         segment("GIS", [code, "", "ZZZ"] if code in _MUTUALLY_DEFINED else [code]),
     ]
