@@ -200,8 +200,10 @@ def parse_cusres_answer(body: bytes) -> Answer:
             answer.question = error.get("text") or ""
             answer.item = error.get("item") or item_in_question(answer.question)
             continue
-        if STATEMENT_CODE.fullmatch(error.get("code") or "") and not answer.code:
-            answer.code, answer.text, answer.item = error["code"], error.get("text") or "", error.get("item")
+        if STATEMENT_CODE.fullmatch(error.get("code") or ""):  # said beside the status: never a fault to fix
+            if not answer.code:
+                answer.code, answer.item = error["code"], error.get("item")
+                answer.text = error.get("text") or ""
             continue
         answer.reasons.append(
             {

@@ -117,6 +117,16 @@ def test_why_customs_checks_is_read_by_its_code_and_shown_in_the_reader_s_langua
         ("cleared", ""),
     ]
     assert control.text.startswith("Physical inspection: goods item 2") and control.reasons == []
+    two = build_cusres(
+        declaration_reference="CI-EXP-0001",
+        status="examination",
+        sender=["CUSTOMS-CI", "ZZZ"],
+        recipient=["X", "ZZZ"],
+        control_reference="R3",
+        errors=[CusresError("NSW30002", "Inspection", 2), CusresError("NSW30003", "And at random")],
+    ).encode("latin-1")
+    second = parse_cusres_answer(two)  # the first statement is shown; none becomes a fault to fix
+    assert (second.code, second.item, second.reasons) == ("NSW30002", 2, [])
     with translation.override("fr"):
         assert statement(control.details()) == (
             "Ligne de marchandises 2 : Contrôle physique : marchandises d'un chapitre SH sensible."
