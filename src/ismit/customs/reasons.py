@@ -30,6 +30,9 @@ MESSAGES = {
     "NSW10014": gettext_lazy("The message envelope is not valid."),
     "NSW10015": gettext_lazy("The message does not follow the UN/EDIFACT directory."),
     "NSW10016": gettext_lazy("The country of destination is missing."),
+    "NSW10017": gettext_lazy(
+        "This local reference number (LRN) was used by another declaration within 48 hours."
+    ),
     "NSW20001": gettext_lazy("The HS code must have 6 to 8 digits."),
     "NSW20002": gettext_lazy("The goods description is missing."),
     "NSW20003": gettext_lazy("The gross mass is missing or not a number."),
@@ -91,6 +94,7 @@ CODE_FIELDS = {
     "NSW10011": "currency",
     "NSW10013": "items",
     "NSW10016": "place_of_discharge",
+    "NSW10017": "reference",
 }
 ITEM_FIELDS = frozenset(ITEM_TAGS.values()) | {"hs_code", "description"}
 

@@ -90,6 +90,9 @@ class DocumentData:
     payment_days: int
     items: tuple[ItemView, ...]
     created_at: dt.datetime
+    # The declarant's reference of this declaration (LRN, DE 2/5) when it is not the trade's own: a new
+    # declaration after a rejection needs one of its own (a window refuses an LRN used again).
+    declaration_reference: str = ""
 
     # -- derived: never typed by anyone --------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -250,12 +251,15 @@ def prepare_issue(
     checked: bool = False,
     organisation: Organisation | None = None,
     loaded: bool = False,
+    declaration_reference: str = "",
 ) -> PreparedIssue:
     """Check who issues, then generate and sign the trade's documents (all of them, or the `kinds` named),
     outside any transaction: no lock is held meanwhile. Declarations are refused while the compliance check
     reports errors; `checked=True` says the caller has just run that check itself and refused on errors
     (customs' submission), so it is not run twice. `organisation`: the trade's, if the caller has just read
-    it; `loaded`: the trade was just read by data.trade_for_documents."""
+    it; `loaded`: the trade was just read by data.trade_for_documents. `declaration_reference`: the LRN a
+    declaration carries when it is not the trade's reference (customs: a new declaration after a
+    rejection, and its corrections)."""
     if not actor.can(CHANGE, trade.organisation_id) and not _declares_under_grant(actor, trade, kinds):
         raise PermissionDenied(_("You may not issue documents for this trade."))
     if language not in LANGUAGES:
@@ -269,6 +273,8 @@ def prepare_issue(
             trade, generators, explicit=kinds is not None, language=language
         )
     data = document_data(trade, language=language, loaded=loaded)
+    if declaration_reference:
+        data = dataclasses.replace(data, declaration_reference=declaration_reference)
     material = keys.signer_material(key)
     signed = [(g, _sign(g, _render(g, data, language), material)) for g in generators]
     return PreparedIssue(actor=actor, trade=trade, key=key, language=language, signed=signed)
@@ -353,11 +359,19 @@ def issue_documents(
     kinds: Iterable[str] | None = None,
     language: str = "en",
     checked: bool = False,
+    declaration_reference: str = "",
 ) -> list[IssuedDocument]:
     """Generate, sign and store the trade's documents (all of them, or the `kinds` named): prepare_issue,
     then store_issue in a transaction of its own. All or nothing: the stored files are removed if it
     fails."""
-    prepared = prepare_issue(actor=actor, trade=trade, kinds=kinds, language=language, checked=checked)
+    prepared = prepare_issue(
+        actor=actor,
+        trade=trade,
+        kinds=kinds,
+        language=language,
+        checked=checked,
+        declaration_reference=declaration_reference,
+    )
     try:
         with transaction.atomic():
             Trade.objects.select_for_update().filter(pk=trade.pk).first()  # one issue of a trade at a time

@@ -136,6 +136,7 @@ VALIDATION = {
     "NSW10014": "The interchange envelope or its counts are wrong.",
     "NSW10015": "The interchange does not conform to the UN/EDIFACT D96A directory.",
     "NSW10016": "The declaration must name the country of destination.",
+    "NSW10017": "This LRN was used by another declaration within 48 hours: give this one its own.",
     "NSW20001": "The commodity code must be 6 to 8 digits.",
     "NSW20002": "The goods description is missing.",
     "NSW20003": "The gross mass is missing or not a number.",

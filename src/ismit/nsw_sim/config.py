@@ -52,6 +52,7 @@ class Config:
         default_factory=lambda: ["goods", "various", "samples", "parts", "general cargo", "merchandise"]
     )
     check_mrn: bool = True  # FX reports and VAT claims must name a declaration this window accepted
+    lrn_reuse_hours: float = 48.0  # a declarant's LRN is refused again within this time (0: never)
     max_vat_rate: float = 30.0  # percent
 
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -100,6 +101,7 @@ RUNTIME = (
     "query_words",
     "check_mrn",
     "max_vat_rate",
+    "lrn_reuse_hours",
 )
 _RATES = {n for n in RUNTIME if n.endswith("_rate") and n != "max_vat_rate"}
 
@@ -160,6 +162,7 @@ HELP = {
     "query_words": "goods descriptions queried as too vague",
     "check_mrn": "FX reports and VAT claims must name a declaration this window accepted",
     "max_vat_rate": "highest VAT rate, percent",
+    "lrn_reuse_hours": "hours during which a declarant's LRN is refused to another declaration (0: never)",
 }
 
 

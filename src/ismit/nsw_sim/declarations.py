@@ -367,6 +367,12 @@ def _ptr(*parts: tuple[str, int | None, str | None]) -> tuple:
 DECL = (SECTION["declaration"], None, None)
 
 
+def lrn_reused() -> Problem:
+    """An original declaration whose LRN another one of its declarant had within the configured hours (as
+    the UK's CDS12003)."""
+    return Problem("NSW10017", codes.VALIDATION["NSW10017"], _ptr((DECL[0], None, TAG["lrn"])))
+
+
 def _item_ptr(seq: int, section: str | None = None, tag: str | None = None) -> tuple:
     path = [DECL, (SECTION["goods_shipment"], None, None), (SECTION["goods_item"], seq, None)]
     if section:

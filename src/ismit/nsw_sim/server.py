@@ -106,6 +106,9 @@ class Simulator:
                 )
             else:
                 conversation_id = uuid.uuid4().hex
+                if kind == "declaration" and self._lrn_taken(db, client_id, prepared["facts"], now):
+                    problems = [declarations.lrn_reused(), *prepared["problems"]]
+                    prepared["plan"] = declarations.plan(prepared["declaration"], problems, self.config)
                 db.execute(
                     "INSERT INTO conversations (id, client_id, kind, format, lrn, country, sender, "
                     "message_reference, plan, facts, next_due, created_at, updated_at) "
@@ -151,6 +154,18 @@ class Simulator:
             )
         self.engine.schedule(conversation_id, now + delay)
         return answer
+
+    def _lrn_taken(self, db, client_id: str, facts: dict, now: float) -> bool:
+        """Whether another declaration of the same declarant had this LRN within `lrn_reuse_hours`."""
+        hours = self.config.lrn_reuse_hours
+        if not hours or not facts.get("lrn"):
+            return False
+        row = db.execute(
+            "SELECT 1 FROM conversations WHERE client_id = ? AND kind = 'declaration' AND lrn = ? "
+            "AND created_at > ? AND json_extract(facts, '$.declarant_id') IS ? LIMIT 1",
+            (client_id, facts["lrn"][:35], now - hours * 3600, facts.get("declarant_id")),
+        )
+        return row.fetchone() is not None
 
     def _again(self, client_id: str, key: str, digest: str) -> dict:
         with self.store.transaction() as db:

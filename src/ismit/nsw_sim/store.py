@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS conversations_due ON conversations (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS conversations_created ON conversations (created_at);
+CREATE INDEX IF NOT EXISTS conversations_lrn ON conversations (client_id, kind, lrn, created_at);
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY,
     client_id TEXT NOT NULL,

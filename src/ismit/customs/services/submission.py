@@ -376,12 +376,18 @@ def _key_for(trade: Trade, idempotency_key: str | None) -> str:
     return f"customs-t{trade.pk}-{digest}"
 
 
-def _issue(actor: Actor, trade: Trade, channel: str):
-    """The declaration document, issued (signed, a new version) by the documents app, and its bytes."""
+def _issue(actor: Actor, trade: Trade, channel: str, lrn: str):
+    """The declaration document, issued (signed, a new version) by the documents app with the LRN given, and
+    its bytes."""
     connector = connector_for(channel)
     # The caller ran the compliance check (_refuse_check_errors): issue_documents need not run it again.
     document = issue_documents(
-        actor=actor, trade=trade, kinds=[connector.document_kind], language=_language(), checked=True
+        actor=actor,
+        trade=trade,
+        kinds=[connector.document_kind],
+        language=_language(),
+        checked=True,
+        declaration_reference=lrn,
     )[0]
     return document, read_content(document)
 
@@ -430,7 +436,7 @@ def _write_declaration(
         channel=window.connector,
         document=document,
         version=version,
-        lrn=default_lrn(trade.reference),
+        lrn=default_lrn(trade.reference, version),
         status=S.QUEUED,
         status_at=now,
         idempotency_key=key,
@@ -507,6 +513,8 @@ def submit_declaration(
     if not loaded:
         trade = trade_for_documents(trade.pk)
     _refuse_check_errors(trade, _language())
+    # A new declaration after a rejection has an LRN of its own (a window refuses one used again).
+    version = (declarations[0].version if declarations else 0) + 1
     # The caller ran the compliance check (_refuse_check_errors): prepare_issue need not run it again.
     prepared = prepare_issue(
         actor=actor,
@@ -516,6 +524,7 @@ def submit_declaration(
         checked=True,
         organisation=submitter,  # the trade's own organisation, unless a broker submits
         loaded=True,
+        declaration_reference=default_lrn(trade.reference, version) if version > 1 else "",
     )
     body = prepared.signed[0][1].data  # the signed declaration, as stored and as sent
     try:
@@ -531,8 +540,15 @@ def submit_declaration(
             refusal = None if existing is not None else _in_flight(declarations[0] if declarations else None)
             if existing is None and refusal is None and not locked.key_usable:
                 refusal = key_revoked()
+            if (
+                existing is None
+                and refusal is None
+                and version != (declarations[0].version if declarations else 0) + 1
+            ):
+                refusal = DeclarationConflict(
+                    {"__all__": [_("Another declaration of this trade came in meanwhile.")]}
+                )
             if existing is None and refusal is None:
-                version = (declarations[0].version if declarations else 0) + 1
                 # On PostgreSQL every row of the write goes in one statement at the end (lib.rows.deferred).
                 with deferred(ids=locked.ids), batched_events(write=insert_objects):
                     declaration = _write_declaration(
@@ -580,7 +596,7 @@ def answer_query(
     if description is not None and description.strip():
         _amend_description(actor=actor, trade=trade, query=query, description=description)
     _refuse_check_errors(trade, _language())
-    document, body = _issue(actor, trade, original.channel)
+    document, body = _issue(actor, trade, original.channel, original.lrn)
     if answer:
         body = connector_for(original.channel).with_explanation(body, answer)
     with transaction.atomic():

@@ -176,6 +176,42 @@ def test_a_rejection_gives_its_reasons_in_plain_language_and_blocks_the_step(
     assert submit_declaration(actor=exporter, trade=cashew_trade).version == 2
 
 
+def test_a_new_declaration_after_a_rejection_has_an_lrn_of_its_own_which_the_window_takes(
+    cashew_trade, exporter, window, relay, callback_client, faults
+):
+    """A window refuses an LRN its declarant used within 48 hours (the UK's CDS12003), a rejected
+    declaration's too: the trade's next declaration carries "-V2" after the reference."""
+    import uuid
+
+    from ismit.trades.models import Trade
+
+    faults(lrn_reuse_hours=48)
+    Trade.objects.filter(pk=cashew_trade.pk).update(reference=f"LRN-{uuid.uuid4().hex[:8].upper()}")
+    cashew_trade.refresh_from_db()
+    first = submit_declaration(actor=exporter, trade=cashew_trade)
+    message = outbox_message(first)
+    rejected_body = bytes(message.payload).replace(b"<ID>080132</ID>", b"<ID>0801</ID>", 1)
+    OutboxMessage.objects.filter(pk=message.pk).update(payload=rejected_body)
+    deliver(first)
+    follow(callback_client, relay, first, "rejected")
+    first.refresh_from_db()
+    assert first.lrn == cashew_trade.reference
+
+    second = submit_declaration(actor=exporter, trade=cashew_trade)
+    assert (second.version, second.lrn) == (2, f"{cashew_trade.reference}-V2")
+    sent_body = bytes(outbox_message(second).payload)
+    assert f"<FunctionalReferenceID>{second.lrn}</FunctionalReferenceID>".encode() in sent_body
+    deliver(second)
+    follow(callback_client, relay, second, "goods_exited")
+
+    # The first LRN again, in a declaration otherwise good: the window refuses it, and says why.
+    again = sent_body.replace(second.lrn.encode(), first.lrn.encode())
+    result = WcoXmlConnector().send(window, second, again, f"again-{uuid.uuid4().hex}")
+    callbacks = relay.wait(result.conversation_id, 2)
+    rejected = [c for c in callbacks if status_of(c) == "rejected"]
+    assert len(rejected) == 1 and b"NSW10017" in rejected[0]["body"], [status_of(c) for c in callbacks]
+
+
 def test_answers_that_come_before_the_conversation_is_noted_are_applied_when_it_is(
     cashew_trade, exporter, window, relay, callback_client
 ):

@@ -211,7 +211,7 @@ def cusdec_segments(d: DocumentData, *, prepared_at: dt.datetime) -> list[Segmen
     """The CUSDEC message body: the declaration (header) and one customs item (SG30) per goods line."""
     export = d.direction != "import"
     out = [
-        segment("BGM", ["830" if export else "929"], _t(d.reference, 35), "9"),
+        segment("BGM", ["830" if export else "929"], _t(d.declaration_reference or d.reference, 35), "9"),
         _place("9", d.place_of_loading),
         _place("11", d.place_of_discharge),
         _country("35", d.export_country),
@@ -339,6 +339,7 @@ INVOIC_READS: tuple[str, ...] = (
 CUSDEC_READS: tuple[str, ...] = (
     "trade_id",
     "reference",
+    "declaration_reference",
     "direction",
     "invoice_number",
     "invoice_date",

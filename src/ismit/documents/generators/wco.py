@@ -223,9 +223,13 @@ def _same_party(a: PartyView, b: PartyView, options: DeclarationOptions) -> bool
     return _text(a.name, 200).casefold() == _text(b.name, 200).casefold() and a.country == b.country
 
 
-def default_lrn(reference: str) -> str:
-    """The trade reference as LRN; a longer one is cut and suffixed with a hash so it stays unique."""
+def default_lrn(reference: str, version: int = 1) -> str:
+    """The trade reference as LRN, "-V<n>" after it for the n-th declaration of the trade (a window refuses
+    an LRN used again, a rejected declaration's too); a longer one is cut and suffixed with a hash so it
+    stays unique."""
     reference = _text(reference, 200)
+    if version > 1:
+        reference = f"{reference}-V{version}"
     if len(reference) <= 35:
         return reference
     return f"{reference[:26]}-{hashlib.sha256(reference.encode()).hexdigest()[:8].upper()}"
@@ -325,7 +329,8 @@ def build_declaration(data: DocumentData, options: DeclarationOptions | None = N
 
     declaration = _sub(root, "Declaration")
     _sub(declaration, "FunctionCode", options.function_code)
-    _leaf(declaration, "FunctionalReferenceID", _text(options.lrn or default_lrn(data.reference), 35))
+    lrn = options.lrn or data.declaration_reference or default_lrn(data.reference)
+    _leaf(declaration, "FunctionalReferenceID", _text(lrn, 35))
     kind = options.declaration_type or ("IM" if is_import else "EX")
     _sub(declaration, "TypeCode", f"{kind}{options.additional_declaration_type}"[:3])  # DE 1/1 + 1/2
     _sub(declaration, "GoodsItemQuantity", _count(len(data.items), 5, "goods items"))  # DE 1/9
@@ -414,6 +419,7 @@ class WcoDeclarationGenerator:
     is_declaration = True
     reads: tuple[str, ...] = (
         "reference",
+        "declaration_reference",
         "direction",
         *(f"issuer.{f}" for f in ("name", "street", "city", "postcode", "country", "email", "identifiers")),
         *(f"seller.{f}" for f in ("name", "street", "city", "postcode", "country", "email", "identifiers")),

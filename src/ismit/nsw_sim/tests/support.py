@@ -276,6 +276,10 @@ class Sim:
             "0",
             "--callback-backoff",
             "0.2",
+            # Tests declare the same trades (references, declarants) again and again: LRN reuse is
+            # refused only where a test turns it on (lrn_reuse_hours at run time).
+            "--lrn-reuse-hours",
+            "0",
         ]
         if callback_url:
             args += ["--callback-url", callback_url]
