@@ -105,6 +105,27 @@ def test_after_a_rejection_the_trade_may_be_declared_again_as_version_2(
     assert second.document.version == 2 and second.document.supersedes == first.document
 
 
+def test_a_version_signed_before_another_declaration_came_in_is_refused_and_nothing_is_written(
+    cashew_trade, exporter, offline_window, monkeypatch
+):
+    """The LRN of a version is signed into its document before the trade's lock is taken: a declaration that
+    came in (and was closed) meanwhile makes it the wrong version, refused rather than sent as such."""
+    from ismit.customs.services import submission
+
+    first = submit_declaration(actor=exporter, trade=cashew_trade)
+    Declaration.objects.filter(pk=first.pk).update(status=DeclarationStatus.REJECTED)
+    documents = IssuedDocument.objects.count()
+    monkeypatch.setattr(submission, "_declarations_of", lambda trade: [])  # read before the first came in
+    with pytest.raises(DeclarationConflict) as refused:
+        submit_declaration(actor=exporter, trade=cashew_trade)
+    assert "came in meanwhile" in str(refused.value)
+    assert Declaration.objects.filter(trade=cashew_trade).count() == 1
+    assert IssuedDocument.objects.count() == documents
+    monkeypatch.undo()
+    second = submit_declaration(actor=exporter, trade=cashew_trade)
+    assert (second.version, second.lrn) == (2, f"{cashew_trade.reference}-V2")
+
+
 def test_an_unverified_organisation_may_not_submit(cashew_trade, exporter, offline_window, cast):
     cast.msme.verification_status = VerificationStatus.PENDING
     cast.msme.save()
