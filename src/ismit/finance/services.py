@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from ismit.finance import customs_link, payloads, queries
 from ismit.finance.kinds import FX_KIND, VAT_KIND, Kind
 from ismit.finance.models import FINAL, IN_FLIGHT, Filing, FilingStatus, Payment, VatClaim
 from ismit.lib.errors import FieldErrors
+from ismit.lib.numbers import typed_decimal
 from ismit.lib.scoping import CHANGE
 from ismit.outbox.services import enqueue
 from ismit.refdata.models import Currency
@@ -108,13 +109,8 @@ def _amount(value, path: str, errors: FieldErrors) -> Decimal | None:
     if value is None or value == "":
         errors.add(path, _("This field is required."))
         return None
-    text = str(value).replace(",", ".").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        errors.add(path, _("Enter a number."))
-        return None
-    if not number.is_finite():
+    number = typed_decimal(value)
+    if number is None:
         errors.add(path, _("Enter a number."))
         return None
     if number <= 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +19,7 @@ from ismit.accounts.actors import Actor
 from ismit.accounts.models import Organisation
 from ismit.audit.services import record_event
 from ismit.lib.errors import FieldErrors
+from ismit.lib.numbers import typed_decimal
 from ismit.lib.scoping import CHANGE
 from ismit.marketplace import quality
 from ismit.marketplace.models import (
@@ -81,13 +82,8 @@ def read_decimal(value: Any, path: str, errors: FieldErrors, *, required: bool =
         if required:
             errors.add(path, _("This field is required."))
         return None
-    text = str(value).replace(",", ".").replace(" ", "").replace("\u00a0", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        errors.add(path, _("Enter a number."))
-        return None
-    if not number.is_finite():
+    number = typed_decimal(value)
+    if number is None:
         errors.add(path, _("Enter a number."))
         return None
     if number < minimum:

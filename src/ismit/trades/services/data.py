@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from ismit.accounts.actors import Actor
 from ismit.lib.errors import FieldErrors
+from ismit.lib.numbers import typed_decimal
 from ismit.lib.scoping import CHANGE
 from ismit.refdata import lookup
 from ismit.refdata.models import (
@@ -123,9 +124,11 @@ NUMBER_FIELDS = {"quantity": (16, 3), "net_mass_kg": (14, 3), "gross_mass_kg": (
 
 def stored_number(field: str, value) -> Decimal:
     """A typed number as stored: decimal comma or point, spaces as thousands separators, rounded."""
-    text = str(value).replace(",", ".").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    number = typed_decimal(value)
+    if number is None:
+        raise InvalidOperation(f"not a number: {value!r}")
     places = NUMBER_FIELDS[field][1]
-    return Decimal(text).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _decimal(value, path: str, errors: FieldErrors, *, positive: bool = True) -> Decimal | None:
